@@ -1,0 +1,55 @@
+#pragma once
+/// The repository a git-dataops command runs in, found exactly as git finds it.
+///
+/// Discovery asks the user's `git` (in parallel: `git rev-parse` for the location and
+/// `git config -z --list` for the configuration), so GIT_DIR, GIT_WORK_TREE (`--work-tree`, which
+/// libgit2 1.5 refuses), `git -C`, `git -c k=v` (GIT_CONFIG_PARAMETERS, which libgit2 never reads),
+/// includes, worktrees and safe.directory all behave as they do for git itself. It costs two
+/// short-lived `git` processes running side by side (~1.3 ms) instead of libgit2's ~8 ms start-up
+/// (measured: see BENCHMARKS.md), which matters because the pre-push hook runs on every push.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <dataops/git/config.hpp>
+#include <dataops/git/file_source.hpp>
+
+namespace dataops::git {
+
+struct Location {
+    std::string git_dir;                   ///< absolute ($GIT_DIR; a worktree's own dir)
+    std::string common_dir;                ///< absolute (shared by all worktrees)
+    std::optional<std::string> work_tree;  ///< absolute; nullopt for a bare repository
+    std::string prefix;                    ///< the current directory relative to the work tree ("" or "sub/dir")
+    bool bare = false;
+};
+
+class Repository {
+public:
+    /// The repository containing the current directory. Throws dataops::Error with git's own
+    /// words when there is none ("not a git repository (or any of the parent directories): .git").
+    /// `cwd` (empty: the current directory) is where the search starts, as `git -C` would.
+    static Repository discover(const std::string& cwd = {});
+
+    /// Only the configuration, which works outside a repository too (global and `-c` values).
+    static Config read_config_outside();
+
+    const Location& location() const { return location_; }
+    const Config& config() const { return config_; }
+
+    /// The working tree as a FileSource. Throws dataops::Error in a bare repository.
+    std::unique_ptr<FileSource> worktree() const;
+
+    /// The tree of a commit-ish (`main`, `staging/main`, `v1.2`, a sha, `HEAD~2`) as a FileSource,
+    /// read from the object database without touching the working tree. Throws dataops::Error when
+    /// the revision does not name a commit ("bad revision 'x'").
+    std::unique_ptr<FileSource> revision(std::string_view rev) const;
+
+private:
+    Location location_;
+    Config config_;
+};
+
+}  // namespace dataops::git

@@ -1,0 +1,22 @@
+#pragma once
+/// FileSource over the tree of a commit, read through one `git cat-file --batch` process.
+///
+/// One long-lived git process answers every read of a command (meltano.yml, included files,
+/// lock files, directory listings), so a revision costs one git start-up whatever the project's
+/// size, and no libgit2 initialisation. Trees are fetched raw and parsed here; after the first
+/// request only object ids travel over the pipe, so no path can be misread by the protocol.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <dataops/git/file_source.hpp>
+
+namespace dataops::git {
+
+/// The tree of the commit `rev` names (any commit-ish, or a tree id) in the repository whose
+/// git directory is `git_dir` (empty: the one git finds from the current directory). Throws
+/// dataops::Error ("bad revision 'x'") when it names no commit or tree.
+std::unique_ptr<FileSource> make_revision_source(std::string_view rev, const std::string& git_dir = {});
+
+}  // namespace dataops::git

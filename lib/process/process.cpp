@@ -1,0 +1,335 @@
+// Boost.Process v1 (header-only in Boost 1.74) behind a small interface. Outputs are read
+// asynchronously on one io_context per child so that neither pipe can fill up and block the
+// child while we wait on the other; the exit code comes from on_exit, which Boost fills in
+// reliably when an io_context reaps the child.
+#include <dataops/process/process.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/process.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+
+#include <dataops/util/error.hpp>
+#include <fmt/format.h>
+
+namespace bp = boost::process;
+
+namespace dataops::process {
+namespace {
+
+constexpr std::array kRepositoryVariables = {
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT", "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR"};
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+std::optional<std::string> search(std::string_view name, std::string_view path_list) {
+    std::size_t start = 0;
+    while (start <= path_list.size()) {
+        std::size_t end = path_list.find(':', start);
+        if (end == std::string_view::npos) {
+            end = path_list.size();
+        }
+        std::string dir(path_list.substr(start, end - start));
+        if (dir.empty()) {
+            dir = ".";
+        }
+        std::string candidate = dir + "/" + std::string(name);
+        if (is_executable_file(candidate)) {
+            return candidate;
+        }
+        start = end + 1;
+    }
+    return std::nullopt;
+}
+
+bp::environment make_environment(const Options& options) {
+    bp::environment env = boost::this_process::environment();
+    if (options.interaction == Interaction::none) {
+        env["LC_ALL"] = "C";
+        env["GIT_TERMINAL_PROMPT"] = "0";
+    }
+    if (options.clear_repository_env) {
+        std::vector<std::string> doomed(kRepositoryVariables.begin(), kRepositoryVariables.end());
+        for (const auto& entry : env) {
+            const std::string name = entry.get_name();
+            if (name.rfind("GIT_CONFIG_KEY_", 0) == 0 || name.rfind("GIT_CONFIG_VALUE_", 0) == 0) {
+                doomed.push_back(name);
+            }
+        }
+        for (const auto& name : doomed) {
+            if (env.find(name) != env.end()) {
+                env.erase(name);
+            }
+        }
+    }
+    for (const auto& [name, value] : options.env) {
+        if (value) {
+            env[name] = *value;
+        } else if (env.find(name) != env.end()) {
+            env.erase(name);
+        }
+    }
+    return env;
+}
+
+/// argv[0] as an executable path, looked up on the PATH the child will have.
+std::string resolve_executable(const Options& options) {
+    if (options.argv.empty()) {
+        throw Error("cannot run a program without a name");
+    }
+    const std::string& name = options.argv.front();
+    if (name.find('/') != std::string::npos) {
+        return name;
+    }
+    std::string path_list;
+    auto it = options.env.find("PATH");
+    if (it != options.env.end() && it->second) {
+        path_list = *it->second;
+    } else if (auto path = getenv("PATH")) {
+        path_list = *path;
+    }
+    if (auto found = search(name, path_list)) {
+        return *found;
+    }
+    throw Error(fmt::format("cannot run '{}': not found on PATH", name));
+}
+
+std::vector<std::string> arguments(const Options& options) {
+    return {options.argv.begin() + 1, options.argv.end()};
+}
+
+std::string start_directory(const Options& options) {
+    return options.cwd.empty() ? std::string(".") : options.cwd;
+}
+
+}  // namespace
+
+struct Running::Impl {
+    boost::asio::io_context ios;
+    std::future<std::string> out;
+    std::future<std::string> err;
+    bool capture_out = false;
+    bool capture_err = false;
+    int exit_code = -1;
+    bp::child child;
+};
+
+Running::Running(const Options& options) : impl_(std::make_unique<Impl>()) {
+    Impl& impl = *impl_;
+    const std::string exe = resolve_executable(options);
+    const auto args = arguments(options);
+    bp::environment env = make_environment(options);
+    impl.capture_out = options.out == Stream::capture;
+    impl.capture_err = options.err == Stream::capture;
+    auto on_exit = bp::on_exit([&impl](int code, const std::error_code&) { impl.exit_code = code; });
+
+    // Each stream's redirection is a different type; compose them with generic lambdas.
+    auto launch = [&](auto&&... io) {
+        return bp::child(bp::exe = exe, bp::args = args, env, bp::start_dir = start_directory(options),
+                         impl.ios, on_exit, std::forward<decltype(io)>(io)...);
+    };
+    auto with_err = [&](auto&&... io) {
+        switch (options.err) {
+            case Stream::capture:
+                return launch(bp::std_err > impl.err, io...);
+            case Stream::null:
+                return launch(bp::std_err > bp::null, io...);
+            case Stream::inherit:
+                break;
+        }
+        return launch(io...);
+    };
+    auto with_out = [&](auto&&... io) {
+        switch (options.out) {
+            case Stream::capture:
+                return with_err(bp::std_out > impl.out, io...);
+            case Stream::null:
+                return with_err(bp::std_out > bp::null, io...);
+            case Stream::inherit:
+                break;
+        }
+        return with_err(io...);
+    };
+    try {
+        if (options.input) {
+            impl.child = with_out(bp::std_in < boost::asio::buffer(*options.input));
+        } else {
+            impl.child = with_out(bp::std_in < bp::null);
+        }
+    } catch (const bp::process_error& e) {
+        throw Error(fmt::format("cannot run '{}': {}", options.argv.front(), e.code().message()));
+    }
+}
+
+Running::~Running() {
+    if (impl_ && impl_->child.valid() && impl_->exit_code < 0) {
+        // Never leave a zombie behind, even when the caller gave up on the result.
+        std::error_code ignored;
+        impl_->ios.run();
+        impl_->child.wait(ignored);
+    }
+}
+Running::Running(Running&&) noexcept = default;
+Running& Running::operator=(Running&&) noexcept = default;
+
+Result Running::wait() {
+    Impl& impl = *impl_;
+    impl.ios.run();
+    std::error_code ignored;
+    impl.child.wait(ignored);
+    Result result;
+    result.exit_code = impl.exit_code >= 0 ? impl.exit_code : impl.child.exit_code();
+    if (impl.capture_out) {
+        result.out = impl.out.get();
+    }
+    if (impl.capture_err) {
+        result.err = impl.err.get();
+    }
+    return result;
+}
+
+Result run(const Options& options) {
+    Running running(options);
+    return running.wait();
+}
+
+struct Conversation::Impl {
+    bp::opstream in;
+    bp::ipstream out;
+    std::FILE* err = nullptr;
+    bp::child child;
+    std::string name;
+    bool finished = false;
+};
+
+Conversation::Conversation(const Options& options) : impl_(std::make_unique<Impl>()) {
+    const std::string exe = resolve_executable(options);
+    impl_->name = options.argv.front();
+    impl_->err = std::tmpfile();
+    if (impl_->err == nullptr) {
+        throw Error(fmt::format("cannot create a temporary file: {}", std::strerror(errno)));
+    }
+    try {
+        impl_->child = bp::child(bp::exe = exe, bp::args = arguments(options), make_environment(options),
+                                 bp::start_dir = start_directory(options), bp::std_in < impl_->in,
+                                 bp::std_out > impl_->out, bp::std_err > impl_->err);
+    } catch (const bp::process_error& e) {
+        std::fclose(impl_->err);
+        impl_->err = nullptr;
+        throw Error(fmt::format("cannot run '{}': {}", options.argv.front(), e.code().message()));
+    }
+}
+
+Conversation::~Conversation() {
+    if (impl_ && !impl_->finished) {
+        try {
+            finish();
+        } catch (...) {
+            // A destructor must not throw; the child has been reaped either way.
+        }
+    }
+    if (impl_ && impl_->err != nullptr) {
+        std::fclose(impl_->err);
+    }
+}
+
+void Conversation::write(std::string_view data) {
+    impl_->in.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+void Conversation::flush() {
+    impl_->in.flush();
+}
+
+std::string Conversation::read_line() {
+    flush();
+    std::string line;
+    if (!std::getline(impl_->out, line)) {
+        throw Error(fmt::format("'{}' stopped answering", impl_->name));
+    }
+    return line;
+}
+
+std::string Conversation::read_exact(std::size_t n) {
+    flush();
+    std::string data(n, '\0');
+    if (n > 0 && !impl_->out.read(data.data(), static_cast<std::streamsize>(n))) {
+        throw Error(fmt::format("'{}' stopped answering", impl_->name));
+    }
+    return data;
+}
+
+Result Conversation::finish() {
+    Result result;
+    impl_->finished = true;
+    impl_->in.flush();
+    impl_->in.pipe().close();
+    std::error_code ignored;
+    impl_->child.wait(ignored);
+    result.exit_code = impl_->child.exit_code();
+    if (impl_->err != nullptr) {
+        std::rewind(impl_->err);
+        char buffer[4096];
+        std::size_t n = 0;
+        while ((n = std::fread(buffer, 1, sizeof buffer, impl_->err)) > 0) {
+            result.err.append(buffer, n);
+        }
+    }
+    return result;
+}
+
+void exec(const std::string& path, const std::vector<std::string>& argv) {
+    std::vector<char*> raw;
+    raw.reserve(argv.size() + 1);
+    for (const auto& arg : argv) {
+        raw.push_back(const_cast<char*>(arg.c_str()));
+    }
+    raw.push_back(nullptr);
+    ::execv(path.c_str(), raw.data());
+    throw Error(fmt::format("cannot run '{}': {}", path, std::strerror(errno)));
+}
+
+std::optional<std::string> find_program(std::string_view name) {
+    if (name.find('/') != std::string_view::npos) {
+        std::string path(name);
+        return is_executable_file(path) ? std::optional<std::string>(path) : std::nullopt;
+    }
+    auto path = getenv("PATH");
+    return path ? search(name, *path) : std::nullopt;
+}
+
+std::string self_directory() {
+    std::string buffer(4096, '\0');
+    ssize_t n = ::readlink("/proc/self/exe", buffer.data(), buffer.size());
+    if (n <= 0) {
+        return {};
+    }
+    buffer.resize(static_cast<std::size_t>(n));
+    auto slash = buffer.rfind('/');
+    return slash == std::string::npos ? std::string() : buffer.substr(0, slash);
+}
+
+std::optional<std::string> getenv(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+}
+
+bool is_terminal(int fd) {
+    return ::isatty(fd) == 1;
+}
+
+}  // namespace dataops::process

@@ -1,0 +1,23 @@
+#pragma once
+/// Small string helpers. Knows nothing of git-dataops.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dataops::util {
+
+bool starts_with(std::string_view text, std::string_view prefix);
+bool ends_with(std::string_view text, std::string_view suffix);
+/// Without leading and trailing ASCII whitespace.
+std::string trim(std::string_view text);
+/// Lines without their LF (a final LF does not make an empty last line).
+std::vector<std::string> split_lines(std::string_view text);
+/// Split on a single character; empty fields are kept.
+std::vector<std::string> split(std::string_view text, char separator);
+/// Damerau-Levenshtein (optimal string alignment) distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidate closest to `word`, if it is close enough to be a plausible typo.
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace dataops::util

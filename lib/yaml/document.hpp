@@ -1,0 +1,140 @@
+#pragma once
+/// A YAML document tree that remembers where every node came from.
+///
+/// Built from libyaml's event API (never recursion: a document nested 200,000 levels deep must
+/// parse, walk and be destroyed without overflowing the stack). Scalars are typed by the YAML 1.2
+/// core schema exactly as ruamel.yaml's round-trip loader (which Meltano uses) types them.
+/// Nodes live in one arena owned by the Document; NodeRef is a cheap handle into it. An alias
+/// refers to the same node as its anchor (no copy), so a "billion laughs" document stays small
+/// in memory; its expanded size is bounded at parse time (see ParseOptions).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dataops/util/error.hpp>
+
+namespace dataops::yaml {
+
+/// Position in the source, both 1-based, column counted in characters (code points).
+struct Mark {
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+};
+
+enum class Kind : std::uint8_t {
+    null,       ///< `~`, `null`, `Null`, `NULL`, or an empty plain scalar
+    boolean,    ///< `true|True|TRUE|false|False|FALSE` (never yes/no/on/off)
+    integer,    ///< decimal, 0o octal, 0x hex, 0b binary, `_` separators, as ruamel 1.2
+    floating,   ///< as ruamel 1.2, including .inf/.nan
+    string,     ///< every other scalar, and every quoted or block scalar
+    date,       ///< `2021-01-01` (ruamel's timestamp resolver, date only)
+    timestamp,  ///< `2021-01-01T10:00:00Z` and the other forms ruamel resolves as timestamps
+    sequence,
+    mapping,
+};
+
+enum class ScalarStyle : std::uint8_t { plain, single_quoted, double_quoted, literal, folded, none };
+
+class Document;
+
+/// A handle to one node of a Document. Valid as long as the Document lives.
+class NodeRef {
+public:
+    NodeRef() = default;
+    NodeRef(const Document* doc, std::uint32_t id) : doc_(doc), id_(id) {}
+
+    Kind kind() const;
+    bool is_scalar() const;  ///< not a sequence or mapping
+    bool is_null() const { return kind() == Kind::null; }
+    bool is_mapping() const { return kind() == Kind::mapping; }
+    bool is_sequence() const { return kind() == Kind::sequence; }
+    ScalarStyle style() const;  ///< ScalarStyle::none for collections
+    Mark mark() const;          ///< where the node starts (for an alias: where the anchor's node starts)
+    const std::string& file() const;  ///< the file name given to parse()
+
+    /// The scalar's text after YAML unescaping/folding (empty for null and collections).
+    const std::string& text() const;
+    bool as_bool() const;       ///< requires Kind::boolean
+    /// Requires Kind::integer. Throws dataops::Error when it does not fit in 64 bits (text() keeps it).
+    std::int64_t as_int() const;
+    double as_double() const;   ///< requires Kind::floating or Kind::integer
+    /// For Kind::date / Kind::timestamp: the string Meltano reports, i.e. Python's isoformat() of
+    /// the value ruamel constructs ("2021-01-01", "2021-01-01T10:00:00"; a timestamp with an offset
+    /// is converted to UTC and loses the offset and the fraction, "2021-01-01T08:30:00").
+    std::string iso_string() const;
+
+    /// Number of items of a sequence or entries of a mapping (0 for scalars).
+    std::size_t size() const;
+    /// Item i of a sequence.
+    NodeRef at(std::size_t i) const;
+    /// Key and value of entry i of a mapping, in document order (merge keys already applied).
+    NodeRef key(std::size_t i) const;
+    NodeRef value(std::size_t i) const;
+    /// The value of the first entry whose key is a scalar with this text, if any.
+    std::optional<NodeRef> find(std::string_view key) const;
+
+    std::uint32_t id() const { return id_; }
+    const Document* document() const { return doc_; }
+    explicit operator bool() const { return doc_ != nullptr; }
+
+private:
+    const Document* doc_ = nullptr;
+    std::uint32_t id_ = 0;
+};
+
+struct ParseOptions {
+    /// Upper bound on the number of nodes the document would have with every alias expanded.
+    /// A document above it is rejected (alias bombs). 0 means "derive from the input size".
+    std::uint64_t max_expanded_nodes = 0;
+};
+
+/// A parse failure with the position libyaml (or the tree builder) reports.
+class ParseError : public Error {
+public:
+    ParseError(std::string file, Mark mark, const std::string& problem, std::vector<std::string> hints = {})
+        : Error(problem, std::move(hints)), file_(std::move(file)), mark_(mark) {}
+    const std::string& file() const noexcept { return file_; }
+    Mark mark() const noexcept { return mark_; }
+
+private:
+    std::string file_;
+    Mark mark_;
+};
+
+/// One parsed document. Movable, not copyable.
+class Document {
+public:
+    Document();
+    ~Document();
+    Document(Document&&) noexcept;
+    Document& operator=(Document&&) noexcept;
+    Document(const Document&) = delete;
+    Document& operator=(const Document&) = delete;
+
+    /// The root node; Kind::null for an empty or comment-only stream (see empty()).
+    NodeRef root() const;
+    /// True when the stream held no document at all (empty or only comments).
+    bool empty() const;
+    const std::string& file() const;
+
+    struct Impl;
+    const Impl& impl() const { return *impl_; }
+
+private:
+    friend Document parse(std::string_view, std::string, const ParseOptions&);
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Parse one YAML stream (a single document; a second document is an error, as in ruamel's load).
+/// `file` is only used for messages and NodeRef::file(). Throws ParseError on syntax errors,
+/// duplicate mapping keys (as ruamel's DuplicateKeyError), undefined or recursive aliases, and
+/// documents whose alias expansion exceeds the bound. Messages are git-style and lower-case
+/// ("found duplicate key 'name'", with a hint naming the first occurrence's line).
+Document parse(std::string_view text, std::string file, const ParseOptions& options = {});
+
+}  // namespace dataops::yaml

@@ -1,0 +1,39 @@
+#include <catch2/catch.hpp>
+
+#include <dataops/util/strings.hpp>
+
+using namespace dataops::util;
+
+TEST_CASE("strings are split, trimmed and compared as the commands need", "[util]") {
+    SECTION("lines lose their LF and a final LF adds no empty line") {
+        CHECK(split_lines("a\nb\n") == std::vector<std::string>{"a", "b"});
+        CHECK(split_lines("a\n\nb") == std::vector<std::string>{"a", "", "b"});
+        CHECK(split_lines("").empty());
+    }
+    SECTION("split keeps empty fields") {
+        CHECK(split("a,,b", ',') == std::vector<std::string>{"a", "", "b"});
+        CHECK(split("", ',') == std::vector<std::string>{""});
+    }
+    SECTION("trim removes surrounding whitespace only") {
+        CHECK(trim("  a b \n") == "a b");
+        CHECK(trim(" \t\n").empty());
+    }
+    SECTION("prefixes and suffixes") {
+        CHECK(starts_with("fatal: x", "fatal: "));
+        CHECK_FALSE(starts_with("fat", "fatal"));
+        CHECK(ends_with("plugin.lock", ".lock"));
+        CHECK_FALSE(ends_with("lock", "x.lock"));
+    }
+}
+
+TEST_CASE("the nearest word is suggested only for plausible typos", "[util]") {
+    CHECK(edit_distance("kitten", "sitting") == 3);
+    CHECK(edit_distance("tap-auth0", "tap-authzero") == 4);
+    CHECK(edit_distance("ab", "ba") == 1);  // a transposition is one edit
+    const std::vector<std::string> verbs = {"env", "promote", "validate", "status"};
+    CHECK(nearest("promot", verbs) == "promote");
+    CHECK(nearest("evn", verbs) == "env");
+    CHECK(nearest("validaet", verbs) == "validate");
+    CHECK(nearest("frobnicate", verbs).empty());
+    CHECK(nearest("x", {}).empty());
+}
