@@ -1,0 +1,139 @@
+#include <dataops/workspace/workspace.hpp>
+
+#include <cctype>
+
+#include <dataops/util/error.hpp>
+#include <dataops/util/strings.hpp>
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace dataops::workspace {
+namespace {
+
+/// An explicit project directory as a repository-relative path.
+std::string explicit_project(const std::string& dir, const git::Location& location) {
+    std::string relative;
+    if (!dir.empty() && dir.front() == '/') {
+        if (!location.work_tree || !git::path_within(dir, *location.work_tree)) {
+            throw Error(fmt::format("project directory '{}' is outside the repository", dir));
+        }
+        relative = dir.substr(std::min(dir.size(), location.work_tree->size() + 1));
+    } else {
+        relative = git::join_path(location.prefix, dir);
+    }
+    auto normal = git::normalize_relative(relative);
+    if (!normal) {
+        throw Error(fmt::format("project directory '{}' is outside the repository", dir));
+    }
+    return *normal;
+}
+
+}  // namespace
+
+Workspace open(const OpenOptions& options) {
+    Workspace ws{git::Repository::discover(), nullptr, {}, {}};
+    const auto& location = ws.repository.location();
+    ws.source = options.rev ? ws.repository.revision(*options.rev) : ws.repository.worktree();
+
+    if (options.project) {
+        ws.project_dir = explicit_project(*options.project, location);
+    } else if (auto configured = ws.repository.config().get("dataops.project")) {
+        auto normal = git::normalize_relative(*configured);
+        if (!normal) {
+            throw Error(fmt::format("bad config value '{}' for 'dataops.project': outside the repository",
+                                    *configured),
+                        {"use a path relative to the repository root"});
+        }
+        ws.project_dir = *normal;
+    } else {
+        // The nearest directory upward from where the user stands that holds meltano.yml.
+        std::string dir = location.prefix;
+        for (;;) {
+            if (ws.source->kind(git::join_path(dir, "meltano.yml")) != git::EntryKind::missing) {
+                break;
+            }
+            if (dir.empty()) {
+                break;
+            }
+            auto slash = dir.rfind('/');
+            dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
+        }
+        ws.project_dir = dir;
+    }
+    if (location.work_tree) {
+        ws.project_root = ws.project_dir.empty() ? *location.work_tree
+                                                 : *location.work_tree + "/" + ws.project_dir;
+    }
+    return ws;
+}
+
+std::map<std::string, std::string> parse_dotenv(const std::string& text) {
+    std::map<std::string, std::string> vars;
+    for (std::string line : util::split_lines(text)) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        std::string trimmed = util::trim(line);
+        if (trimmed.empty() || trimmed.front() == '#') {
+            continue;
+        }
+        if (util::starts_with(trimmed, "export ")) {
+            trimmed = util::trim(trimmed.substr(7));
+        }
+        auto eq = trimmed.find('=');
+        if (eq == std::string::npos) {
+            continue;
+        }
+        std::string key = util::trim(trimmed.substr(0, eq));
+        std::string value = util::trim(trimmed.substr(eq + 1));
+        if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
+            char quote = value.front();
+            auto close = value.find(quote, 1);
+            value = close == std::string::npos ? value.substr(1) : value.substr(1, close - 1);
+            if (quote == '"') {
+                std::string unescaped;
+                for (std::size_t i = 0; i < value.size(); ++i) {
+                    if (value[i] == '\\' && i + 1 < value.size()) {
+                        char next = value[++i];
+                        unescaped += next == 'n' ? '\n' : next == 't' ? '\t' : next;
+                    } else {
+                        unescaped += value[i];
+                    }
+                }
+                value = unescaped;
+            }
+        } else {
+            auto comment = value.find(" #");
+            if (comment != std::string::npos) {
+                value = util::trim(value.substr(0, comment));
+            }
+        }
+        if (!key.empty()) {
+            vars[key] = value;
+        }
+    }
+    return vars;
+}
+
+std::map<std::string, std::string> read_dotenv(const Workspace& workspace) {
+    auto result = workspace.source->read(git::join_path(workspace.project_dir, ".env"), workspace.project_dir);
+    if (result.status != git::ReadResult::Status::ok) {
+        return {};
+    }
+    return parse_dotenv(result.data);
+}
+
+std::map<std::string, std::string> process_environment() {
+    std::map<std::string, std::string> vars;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view entry(*e);
+        auto eq = entry.find('=');
+        if (eq != std::string_view::npos) {
+            vars.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+        }
+    }
+    return vars;
+}
+
+}  // namespace dataops::workspace

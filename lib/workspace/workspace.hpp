@@ -1,0 +1,50 @@
+#pragma once
+/// Opening "the project a command is about": the repository, where the bytes come from (the
+/// working tree or a revision) and which directory of it holds the Meltano project.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <dataops/git/file_source.hpp>
+#include <dataops/git/repository.hpp>
+
+namespace dataops::workspace {
+
+struct OpenOptions {
+    /// `--project DIR`: relative to the current directory (or absolute inside the work tree).
+    std::optional<std::string> project;
+    /// `--rev <rev>`: read this commit-ish instead of the working tree.
+    std::optional<std::string> rev;
+};
+
+struct Workspace {
+    git::Repository repository;
+    std::unique_ptr<git::FileSource> source;
+    /// Repository-relative directory of the Meltano project ("" = the root).
+    std::string project_dir;
+    /// Absolute path of the project directory on disk when there is a work tree (for
+    /// MELTANO_PROJECT_ROOT with --with-env), else empty.
+    std::string project_root;
+};
+
+/// Find the repository from the current directory, choose the source and the project directory:
+/// `--project DIR`, else `dataops.project` from git config, else the nearest directory from the
+/// current one upward (inside the work tree) that holds meltano.yml, else the repository root.
+/// Throws dataops::Error when there is no repository, the revision is bad, or an explicit project
+/// directory lies outside the repository.
+Workspace open(const OpenOptions& options);
+
+/// Variables of the project's `.env` file (the working tree's, or the revision's), parsed as
+/// python-dotenv does for the forms Meltano projects use: `KEY=value`, `export KEY=value`, single
+/// and double quotes, `#` comments. Missing file: empty.
+std::map<std::string, std::string> read_dotenv(const Workspace& workspace);
+
+/// This process's environment as a map.
+std::map<std::string, std::string> process_environment();
+
+/// Parse dotenv text (exposed for tests).
+std::map<std::string, std::string> parse_dotenv(const std::string& text);
+
+}  // namespace dataops::workspace
