@@ -73,6 +73,15 @@ Repository Repository::discover(const std::string& cwd) {
     return repo;
 }
 
+void Repository::set_config(const std::string& key, const std::string& value) const {
+    auto options = git_options({"config", "--local", "--", key, value});
+    options.env["GIT_DIR"] = location_.git_dir;
+    auto result = process::run(options);
+    if (!result.ok()) {
+        throw Error(fmt::format("cannot set '{}': {}", key, git_message(result)));
+    }
+}
+
 std::unique_ptr<FileSource> Repository::worktree() const {
     if (!location_.work_tree) {
         throw Error("this operation must be run in a work tree",

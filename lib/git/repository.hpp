@@ -47,6 +47,10 @@ public:
     /// the revision does not name a commit ("bad revision 'x'").
     std::unique_ptr<FileSource> revision(std::string_view rev) const;
 
+    /// Set `key` to `value` in the repository's own configuration (`git config`). Throws
+    /// dataops::Error with git's words when it refuses.
+    void set_config(const std::string& key, const std::string& value) const;
+
 private:
     Location location_;
     Config config_;

@@ -57,25 +57,38 @@ public:
     Mark mark() const;          ///< where the node starts (for an alias: where the anchor's node starts)
     const std::string& file() const;  ///< the file name given to parse()
 
-    /// The scalar's text after YAML unescaping/folding (empty for null and collections).
-    const std::string& text() const;
-    bool as_bool() const;       ///< requires Kind::boolean
-    /// Requires Kind::integer. Throws dataops::Error when it does not fit in 64 bits (text() keeps it).
+    /// The scalar's text after YAML unescaping/folding (empty for null and collections). A view
+    /// into the Document: no copy per call.
+    std::string_view text() const;
+    /// Requires Kind::boolean (else throws std::logic_error).
+    bool as_bool() const;
+    /// Requires Kind::integer (else throws std::logic_error). Throws dataops::Error when the value
+    /// does not fit in 64 bits (text() keeps it).
     std::int64_t as_int() const;
-    double as_double() const;   ///< requires Kind::floating or Kind::integer
-    /// For Kind::date / Kind::timestamp: the string Meltano reports, i.e. Python's isoformat() of
-    /// the value ruamel constructs ("2021-01-01", "2021-01-01T10:00:00"; a timestamp with an offset
-    /// is converted to UTC and loses the offset and the fraction, "2021-01-01T08:30:00").
+    /// Requires Kind::floating or Kind::integer (else throws std::logic_error). An integer beyond
+    /// 64 bits is rounded as Python's float(int) would.
+    double as_double() const;
+    /// For Kind::date / Kind::timestamp (else throws std::logic_error): the string Meltano
+    /// reports, i.e. Python's isoformat() of the value ruamel constructs ("2021-01-01",
+    /// "2021-01-01T10:00:00"; a timestamp with an offset is converted to UTC and loses the offset
+    /// and the fraction, "2021-01-01T08:30:00"). Meltano sees ruamel's TimeStamp objects (a `T`
+    /// or an offset in the text) through copy.deepcopy, which keeps whole seconds only; a
+    /// timestamp written with a blank separator and no offset keeps its fraction
+    /// ("2021-01-01 10:30:00.25" gives "2021-01-01T10:30:00.250000"). A `Z` is dropped.
     std::string iso_string() const;
 
     /// Number of items of a sequence or entries of a mapping (0 for scalars).
     std::size_t size() const;
-    /// Item i of a sequence.
+    /// Item i of a sequence. Throws std::out_of_range past the end or on a non-sequence.
     NodeRef at(std::size_t i) const;
-    /// Key and value of entry i of a mapping, in document order (merge keys already applied).
+    /// Key and value of entry i of a mapping, in document order, merge keys already applied: the
+    /// explicit entries (without the `<<` entry) in document order, then the merged entries whose
+    /// keys are not explicit, in merge order (in `<<: [*a, *b]` an entry of a beats one of b).
+    /// Throws std::out_of_range past the end or on a non-mapping.
     NodeRef key(std::size_t i) const;
     NodeRef value(std::size_t i) const;
-    /// The value of the first entry whose key is a scalar with this text, if any.
+    /// The value of the first entry whose key is a scalar with this text, if any (nullopt for
+    /// non-mappings).
     std::optional<NodeRef> find(std::string_view key) const;
 
     std::uint32_t id() const { return id_; }
@@ -89,7 +102,11 @@ private:
 
 struct ParseOptions {
     /// Upper bound on the number of nodes the document would have with every alias expanded.
-    /// A document above it is rejected (alias bombs). 0 means "derive from the input size".
+    /// A document above it is rejected (alias bombs). 0 means "derive from the input size":
+    /// max(1,000,000, 16 x input bytes), far above what anchors in a real file give (each alias
+    /// of a k-node anchor costs k, and a file has at most one node per two bytes). The count is
+    /// checked as it grows, so an alias bomb is rejected after at most that much work, and the
+    /// merged views of mappings (see NodeRef::key) never hold more entries than the bound.
     std::uint64_t max_expanded_nodes = 0;
 };
 
@@ -135,6 +152,30 @@ private:
 /// duplicate mapping keys (as ruamel's DuplicateKeyError), undefined or recursive aliases, and
 /// documents whose alias expansion exceeds the bound. Messages are git-style and lower-case
 /// ("found duplicate key 'name'", with a hint naming the first occurrence's line).
+///
+/// Also rejected, as ruamel's loader rejects them: plain scalars that resolve to a type whose
+/// constructor fails (`-_` resolves to int, `2021-02-30` to a date), explicit tags whose value
+/// does not fit (`!!int abc`), a `<<` whose value is not a mapping or a sequence of mappings,
+/// and a repeated `<<` key. Such errors are reported after syntax errors, as in ruamel (which
+/// composes the whole document before constructing it); among several, the earliest in the file.
+///
+/// Mapping keys compare as Python compares the constructed values: `1`, `1.0` and `true` are
+/// the same key, `'1'` is not; `~` and `null` are. A key that is a collection, or a scalar that
+/// ruamel keeps as a TaggedScalar (`!!str`, unknown tags), equals only itself (the same node
+/// again through an alias): ruamel compares those by identity, or collections as tuples, which
+/// no real file relies on. Integers beyond 64 bits compare by their text.
+///
+/// Tabs: ruamel's scanner (0.18) takes only spaces as separation outside flow collections and
+/// ends a plain scalar at a tab, so a tab anywhere but inside a quoted or block scalar, a
+/// comment, or between the tokens of a flow collection is an error at the tab, although libyaml
+/// accepts most of those. Tabs used for indentation are libyaml's own errors.
+///
+/// The syntax is libyaml's (YAML 1.1): the few YAML 1.2 forms ruamel's own parser also takes,
+/// such as a block mapping entry with an empty key (`: value`), are syntax errors here.
+///
+/// Block nesting has no depth limit. Flow collections (`[`, `{`) nested more than 1,000 deep
+/// are rejected: libyaml's scanner is quadratic in flow depth, and ruamel's recursive composer
+/// gives up far earlier anyway.
 Document parse(std::string_view text, std::string file, const ParseOptions& options = {});
 
 }  // namespace dataops::yaml

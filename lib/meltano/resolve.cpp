@@ -1,0 +1,1640 @@
+#include <dataops/meltano/resolve.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include <dataops/meltano/values.hpp>
+
+namespace dataops::meltano {
+
+using Json = nlohmann::ordered_json;
+
+std::string_view source_name(Source source) {
+    switch (source) {
+    case Source::env:
+        return "env";
+    case Source::dotenv:
+        return "dotenv";
+    case Source::meltano_environment:
+        return "meltano_environment";
+    case Source::meltano_yml:
+        return "meltano_yml";
+    case Source::inherited:
+        return "inherited";
+    case Source::default_:
+        return "default";
+    }
+    return "";
+}
+
+const ResolvedSetting* ResolvedPlugin::find(std::string_view setting) const {
+    for (const auto& s : settings) {
+        if (s.name == setting) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+const ResolvedPlugin* Resolution::find(PluginType type, std::string_view plugin_name) const {
+    for (const auto& p : plugins) {
+        if (p.type == type && p.name == plugin_name) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+namespace {
+
+/// Lets unordered maps keyed by std::string be searched with a string_view, without a copy.
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+template <typename T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+struct EnvVal {
+    Json value;
+    Position position;
+};
+
+using EnvList = std::vector<std::pair<std::string, EnvVal>>;
+using EnvMap = StringMap<EnvVal>;
+
+// ---------------------------------------------------------------------------------------------
+// Flattened configuration (Meltano's flatten(d, "dot"))
+
+struct FlatValue {
+    std::string key;
+    Json value;
+    Position position;
+};
+
+struct FlatConfig {
+    std::vector<FlatValue> entries;  ///< first-occurrence order; a repeated key keeps the last value
+    StringMap<std::size_t> index;
+
+    const FlatValue* find(std::string_view key) const {
+        auto it = index.find(key);
+        return it == index.end() ? nullptr : &entries[it->second];
+    }
+
+    void put(std::string key, Json value, Position pos) {
+        auto [it, inserted] = index.emplace(key, entries.size());
+        if (inserted) {
+            entries.push_back(FlatValue{std::move(key), std::move(value), std::move(pos)});
+        } else {
+            entries[it->second].value = std::move(value);
+            entries[it->second].position = std::move(pos);
+        }
+    }
+};
+
+/// Flatten a YAML mapping iteratively: non-empty mappings are descended into, everything else
+/// (including `{}` and lists) is a leaf. `prefix` is prepended to top-level keys ("_" for extras).
+/// `bad_key` is called for keys that are not strings (Meltano fails on those).
+void flatten_into(FlatConfig& out, const yaml::NodeRef& mapping, std::string_view prefix,
+                  const std::function<void(const yaml::NodeRef&)>& bad_key) {
+    if (!mapping || !mapping.is_mapping()) {
+        return;
+    }
+    struct Frame {
+        yaml::NodeRef node;
+        std::size_t next;
+        std::size_t path_len;
+    };
+    std::string path;
+    std::vector<Frame> stack{Frame{mapping, 0, 0}};
+    while (!stack.empty()) {
+        Frame& f = stack.back();
+        if (f.next >= f.node.size()) {
+            stack.pop_back();
+            continue;
+        }
+        const std::size_t i = f.next++;
+        const yaml::NodeRef k = f.node.key(i);
+        const yaml::NodeRef v = f.node.value(i);
+        path.resize(f.path_len);
+        if (stack.size() == 1) {
+            path += prefix;
+        } else {
+            path += '.';
+        }
+        if (k.kind() != yaml::Kind::string) {
+            bad_key(k);
+        }
+        path += k.text();
+        if (v.is_mapping() && v.size() > 0) {
+            stack.push_back(Frame{v, 0, path.size()});
+        } else {
+            out.put(path, yaml_to_json(v), position_of(v));
+        }
+    }
+}
+
+/// Flatten a JSON object (the synthetic extras of mappings and lock defaults).
+void flatten_json_into(FlatConfig& out, const std::string& key, const Json& value,
+                       const Position& pos) {
+    std::vector<std::pair<std::string, const Json*>> stack{{key, &value}};
+    while (!stack.empty()) {
+        auto [k, v] = std::move(stack.back());
+        stack.pop_back();
+        if (v->is_object() && !v->empty()) {
+            std::vector<std::pair<std::string, const Json*>> children;
+            for (auto it = v->begin(); it != v->end(); ++it) {
+                children.emplace_back(k + "." + it.key(), &it.value());
+            }
+            stack.insert(stack.end(), children.rbegin(), children.rend());
+        } else {
+            out.put(k, json_copy(*v), pos);
+        }
+    }
+}
+
+SettingKind kind_of_value(const Json& value) {
+    switch (value.type()) {
+    case Json::value_t::boolean:
+        return SettingKind::boolean;
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+        return SettingKind::integer;
+    case Json::value_t::number_float:
+        return SettingKind::decimal;
+    case Json::value_t::object:
+        return SettingKind::object;
+    case Json::value_t::array:
+        return SettingKind::array;
+    default:
+        return SettingKind::none;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meltano's built-in extras (EXTRA_SETTINGS of each plugin class)
+
+SettingDefinition extra_def(std::string name, SettingKind kind, Json value,
+                            std::vector<std::string> aliases = {},
+                            std::optional<std::string> processor = std::nullopt) {
+    SettingDefinition d;
+    d.name = std::move(name);
+    d.kind = kind;
+    d.value = std::move(value);
+    d.aliases = std::move(aliases);
+    d.value_processor = std::move(processor);
+    return d;
+}
+
+const std::vector<SettingDefinition>& builtin_extras(PluginType type, std::string_view base_name) {
+    static const std::vector<SettingDefinition> none;
+    static const std::vector<SettingDefinition> tap = {
+        extra_def("_log_parser", SettingKind::none, "singer-sdk"),
+        extra_def("_catalog", SettingKind::none, nullptr),
+        extra_def("_state", SettingKind::none, nullptr),
+        extra_def("_load_schema", SettingKind::none, "$MELTANO_EXTRACTOR_NAMESPACE"),
+        extra_def("_select", SettingKind::array, Json::array({"*.*"})),
+        extra_def("_metadata", SettingKind::object, Json::object(), {"metadata"}, "nest_object"),
+        extra_def("_schema", SettingKind::object, Json::object(), {}, "nest_object"),
+        extra_def("_select_filter", SettingKind::array, Json::array()),
+        extra_def("_use_cached_catalog", SettingKind::boolean, true),
+    };
+    static const std::vector<SettingDefinition> target = {
+        extra_def("_log_parser", SettingKind::none, "singer-sdk"),
+        extra_def("_dialect", SettingKind::none, "$MELTANO_LOADER_NAMESPACE"),
+    };
+    static const std::vector<SettingDefinition> mapper = {
+        extra_def("_log_parser", SettingKind::none, "singer-sdk"),
+        extra_def("_mappings", SettingKind::array, Json::object(), {"mappings"}),
+        extra_def("_mapping_name", SettingKind::string, nullptr, {"mapping_name"}),
+    };
+    static const std::vector<SettingDefinition> dbt_transform = {
+        extra_def("_package_name", SettingKind::none, "$MELTANO_TRANSFORM_NAMESPACE"),
+        extra_def("_vars", SettingKind::object, Json::object()),
+    };
+    static const std::vector<SettingDefinition> file = {
+        extra_def("_update", SettingKind::object, Json::object(), {"update"}),
+    };
+    static const std::vector<SettingDefinition> superset = {
+        extra_def("_config_path", SettingKind::none, nullptr),
+    };
+    switch (type) {
+    case PluginType::extractors:
+        return tap;
+    case PluginType::loaders:
+        return target;
+    case PluginType::transforms:
+        return dbt_transform;
+    case PluginType::files:
+        return file;
+    case PluginType::mappers:
+    case PluginType::mappings:
+        return mapper;
+    case PluginType::utilities:
+        return base_name == "superset" ? superset : none;
+    default:
+        return none;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment-independent preparation, cached on the Project
+
+struct PreparedPlugin {
+    std::size_t index = 0;  ///< into Project::plugins
+    std::string meltano_name;
+    PluginType meltano_type = PluginType::extractors;
+    std::string namespace_name;
+    std::string variant;
+    int parent = -1;  ///< project-plugin parent (index into Project::plugins), -1 for none
+    bool shadowing = true;
+    std::vector<const SettingDefinition*> all_settings;
+    std::vector<const SettingDefinition*> extra_settings;
+    std::vector<const SettingDefinition*> defs;  ///< all_settings then extra_settings
+    std::vector<std::vector<std::string>> read_names;   ///< parallel to defs
+    std::vector<std::vector<std::string>> write_names;  ///< parallel to defs
+    std::unordered_map<std::string_view, std::uint32_t> by_name;
+    std::vector<std::uint32_t> sorted;  ///< def indices by name, for prefix scans
+    std::vector<std::string> read_prefixes;
+    std::vector<std::string> write_prefixes;
+    FlatConfig yml;  ///< config_with_extras, flattened
+    EnvList info_env;
+    Diagnostics diagnostics;  ///< environment-independent failures of this plugin
+    bool prepared = false;
+};
+
+}  // namespace
+
+class PreparedProject {
+public:
+    std::vector<PreparedPlugin> plugins;  ///< parallel to Project::plugins
+    std::deque<SettingDefinition> owned;
+};
+
+namespace {
+
+std::vector<std::string> uniques(std::vector<std::string> in) {
+    std::vector<std::string> out;
+    out.reserve(in.size());
+    for (auto& s : in) {
+        if (std::find(out.begin(), out.end(), s) == out.end()) {
+            out.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+std::string dashes_to_underscores(std::string s) {
+    std::replace(s.begin(), s.end(), '-', '_');
+    return s;
+}
+
+Diagnostic plugin_diagnostic(std::string code, std::string message, const Position& pos,
+                             std::string hint, const std::string& plugin,
+                             const std::optional<std::string>& environment = std::nullopt) {
+    Diagnostic d;
+    d.code = std::move(code);
+    d.severity = Severity::error;
+    d.message = std::move(message);
+    d.file = pos.file;
+    d.line = pos.line;
+    d.column = pos.column;
+    d.plugin = plugin;
+    d.environment = environment;
+    d.hint = std::move(hint);
+    return d;
+}
+
+/// SettingDefinition.from_missing: a custom definition for every flat key not already named.
+void add_missing(std::vector<const SettingDefinition*>& defs, const FlatConfig& flat,
+                 std::deque<SettingDefinition>& owned, bool custom, bool with_default) {
+    std::unordered_map<std::string_view, bool> names;
+    names.reserve(defs.size());
+    for (const auto* d : defs) {
+        names.emplace(d->name, true);
+    }
+    for (const auto& e : flat.entries) {
+        if (names.count(e.key) != 0) {
+            continue;
+        }
+        SettingDefinition d;
+        d.name = e.key;
+        d.kind = kind_of_value(e.value);
+        d.custom = custom;
+        if (with_default) {
+            d.value = e.value;
+        }
+        d.position = e.position;
+        owned.push_back(std::move(d));
+        defs.push_back(&owned.back());
+    }
+}
+
+void compute_env_names(const PreparedPlugin& pp, const SettingDefinition& def,
+                       std::vector<std::string>& read, std::vector<std::string>& write) {
+    std::vector<std::string> r;
+    for (const auto& p : pp.read_prefixes) {
+        r.push_back(to_env_var(p, def.name));
+    }
+    for (const auto& alias : def.aliases) {
+        for (const auto& p : pp.read_prefixes) {
+            r.push_back(to_env_var(p, alias));
+        }
+    }
+    if (pp.shadowing) {
+        r.insert(r.end(), def.env_aliases.begin(), def.env_aliases.end());
+    }
+    read = uniques(std::move(r));
+    std::vector<std::string> w;
+    if (def.env) {
+        w.push_back(*def.env);
+    }
+    for (const auto& p : pp.write_prefixes) {
+        w.push_back(to_env_var(p, def.name));
+    }
+    for (const auto& alias : def.env_aliases) {
+        if (alias.empty() || alias.front() != '!') {
+            w.push_back(alias);
+        }
+    }
+    write = uniques(std::move(w));
+}
+
+void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
+    PreparedPlugin& pp = prep.plugins[i];
+    const Plugin& plugin = project.plugins[i];
+    const PluginParent& link = project.parents[i];
+    pp.index = i;
+    pp.meltano_type = plugin.type == PluginType::mappings ? PluginType::mappers : plugin.type;
+    pp.meltano_name = plugin.type == PluginType::mappings ? plugin.mapper : plugin.name;
+    pp.shadowing = !plugin.inherit_from.has_value();
+
+    const PreparedPlugin* parent = nullptr;
+    if (link.cycle) {
+        pp.diagnostics.push_back(plugin_diagnostic(
+            "inherit-cycle",
+            fmt::format("{} '{}' inherits from itself through 'inherit_from'",
+                        plugin_type_singular(plugin.type), plugin.name),
+            key_position(plugin.node, "inherit_from").value_or(plugin.position),
+            "Meltano fails with a RecursionError: break the 'inherit_from' cycle", plugin.name));
+    } else if (link.missing) {
+        pp.diagnostics.push_back(plugin_diagnostic(
+            "inherit-from-missing",
+            fmt::format("{} '{}' inherits from '{}', which is neither a plugin nor a lock file",
+                        plugin_type_singular(plugin.type), plugin.name,
+                        plugin.inherit_from.value_or("")),
+            key_position(plugin.node, "inherit_from").value_or(plugin.position),
+            fmt::format("define {} '{}' in the project, or lock its definition with 'meltano lock'",
+                        plugin_type_singular(plugin.type), plugin.inherit_from.value_or("")),
+            plugin.name));
+    } else if (link.kind == PluginParent::Kind::project_plugin) {
+        parent = &prep.plugins[link.index];
+        pp.parent = static_cast<int>(link.index);
+    }
+
+    const LockDefinition* lock =
+        link.kind == PluginParent::Kind::lock && !link.cycle ? &project.locks[link.index] : nullptr;
+
+    // Namespace and variant, with Meltano's fallbacks and defaults.
+    if (plugin.namespace_name) {
+        pp.namespace_name = *plugin.namespace_name;
+    } else if (plugin.inherit_from) {
+        pp.namespace_name = dashes_to_underscores(pp.meltano_name);
+    } else if (lock && lock->namespace_name) {
+        pp.namespace_name = *lock->namespace_name;
+    } else if (parent) {
+        pp.namespace_name = parent->namespace_name;
+    } else {
+        // No definition at hand (Meltano would ask the Hub): Hub namespaces are the name with
+        // underscores, which is the best stand-in.
+        pp.namespace_name = dashes_to_underscores(pp.meltano_name);
+    }
+    if (plugin.variant) {
+        pp.variant = *plugin.variant;
+    } else if (parent) {
+        pp.variant = parent->variant;
+    } else if (lock && lock->variant) {
+        pp.variant = *lock->variant;
+    } else {
+        pp.variant = "default";
+    }
+
+    // Setting definitions: the parent's (project plugin or base plugin), own settings override
+    // by name, then custom definitions for configured keys nothing defines.
+    std::vector<const SettingDefinition*> base_all;
+    std::vector<const SettingDefinition*> base_extra;
+    std::vector<std::string> parent_write_prefixes;
+    if (parent) {
+        base_all = parent->all_settings;
+        base_extra = parent->extra_settings;
+        parent_write_prefixes = parent->write_prefixes;
+    } else {
+        std::string base_name = pp.meltano_name;
+        std::vector<std::pair<std::string, Json>> base_defaults;
+        if (lock) {
+            for (const auto& s : lock->settings) {
+                base_all.push_back(&s);
+            }
+            base_name = lock->name;
+            base_defaults = lock->extras;
+            parent_write_prefixes = {lock->name, lock->namespace_name.value_or("")};
+        } else if (link.kind == PluginParent::Kind::custom && !link.cycle) {
+            for (const auto& s : plugin.settings) {
+                base_all.push_back(&s);
+            }
+            parent_write_prefixes = {pp.meltano_name, pp.namespace_name};
+        }
+        // BasePlugin.extra_settings: the class's extras with the definition's defaults, plus a
+        // definition (with its default) for every flattened default nothing else names.
+        FlatConfig defaults;
+        for (const auto& [key, value] : base_defaults) {
+            flatten_json_into(defaults, "_" + key, value, Position{lock ? lock->path : "", 0, 0});
+        }
+        for (const auto& builtin : builtin_extras(pp.meltano_type, base_name)) {
+            auto found = std::find_if(base_defaults.begin(), base_defaults.end(),
+                                      [&](const auto& kv) { return "_" + kv.first == builtin.name; });
+            if (found != base_defaults.end() && !found->second.is_null()) {
+                SettingDefinition copy = builtin;
+                copy.value = json_copy(found->second);
+                prep.owned.push_back(std::move(copy));
+                base_extra.push_back(&prep.owned.back());
+            } else {
+                base_extra.push_back(&builtin);
+            }
+        }
+        add_missing(base_extra, defaults, prep.owned, false, true);
+    }
+    {
+        std::unordered_map<std::string_view, bool> own;
+        for (const auto& s : plugin.settings) {
+            own.emplace(s.name, true);
+        }
+        for (const auto* d : base_all) {
+            if (own.count(d->name) == 0) {
+                pp.all_settings.push_back(d);
+            }
+        }
+        for (const auto& s : plugin.settings) {
+            pp.all_settings.push_back(&s);
+        }
+    }
+    auto bad_key = [&](const yaml::NodeRef& k) {
+        pp.diagnostics.push_back(plugin_diagnostic(
+            "non-string-key",
+            fmt::format("plugin '{}' has a configuration key '{}' that is not a string",
+                        plugin.name, k.text()),
+            position_of(k), "quote the key: Meltano fails on non-string keys", plugin.name));
+    };
+    FlatConfig config_flat;
+    flatten_into(config_flat, plugin.config, "", bad_key);
+    FlatConfig extra_flat;
+    for (const auto& extra : plugin.extras) {
+        if (extra.value.is_mapping() && extra.value.size() > 0) {
+            FlatConfig tmp;
+            flatten_into(tmp, extra.value, "", bad_key);
+            for (auto& e : tmp.entries) {
+                extra_flat.put("_" + extra.key + "." + e.key, std::move(e.value),
+                               std::move(e.position));
+            }
+        } else {
+            extra_flat.put("_" + extra.key, yaml_to_json(extra.value), position_of(extra.value));
+        }
+    }
+    for (const auto& [key, value] : plugin.synthetic_extras) {
+        flatten_json_into(extra_flat, "_" + key, value, plugin.position);
+    }
+    add_missing(pp.all_settings, config_flat, prep.owned, true, false);
+    pp.extra_settings = base_extra;
+    add_missing(pp.extra_settings, extra_flat, prep.owned, true, false);
+    pp.defs = pp.all_settings;
+    pp.defs.insert(pp.defs.end(), pp.extra_settings.begin(), pp.extra_settings.end());
+
+    // config_with_extras = {**config, **extra_config}, flattened.
+    pp.yml = std::move(config_flat);
+    for (auto& e : extra_flat.entries) {
+        pp.yml.put(e.key, std::move(e.value), std::move(e.position));
+    }
+
+    pp.read_prefixes = uniques({pp.meltano_name, pp.namespace_name});
+    std::vector<std::string> wp{pp.meltano_name, pp.namespace_name};
+    wp.insert(wp.end(), parent_write_prefixes.begin(), parent_write_prefixes.end());
+    wp.push_back(fmt::format("meltano_{}", plugin_type_verb(pp.meltano_type)));
+    wp.erase(std::remove(wp.begin(), wp.end(), std::string()), wp.end());
+    pp.write_prefixes = uniques(std::move(wp));
+
+    pp.read_names.resize(pp.defs.size());
+    pp.write_names.resize(pp.defs.size());
+    for (std::size_t d = 0; d < pp.defs.size(); ++d) {
+        compute_env_names(pp, *pp.defs[d], pp.read_names[d], pp.write_names[d]);
+        pp.by_name.emplace(pp.defs[d]->name, static_cast<std::uint32_t>(d));
+    }
+    pp.sorted.resize(pp.defs.size());
+    for (std::size_t d = 0; d < pp.defs.size(); ++d) {
+        pp.sorted[d] = static_cast<std::uint32_t>(d);
+    }
+    std::sort(pp.sorted.begin(), pp.sorted.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return pp.defs[a]->name < pp.defs[b]->name; });
+
+    const std::string singular = to_env_var("meltano", plugin_type_singular(pp.meltano_type));
+    pp.info_env = {
+        {singular + "_NAME", EnvVal{pp.meltano_name, {}}},
+        {singular + "_NAMESPACE", EnvVal{pp.namespace_name, {}}},
+        {singular + "_VARIANT", EnvVal{pp.variant, {}}},
+    };
+    pp.prepared = true;
+}
+
+std::shared_ptr<const PreparedProject> prepare(const Project& project) {
+    auto prep = std::make_shared<PreparedProject>();
+    prep->plugins.resize(project.plugins.size());
+    // Parents first, iteratively: a chain can be as long as the project.
+    for (std::size_t start = 0; start < project.plugins.size(); ++start) {
+        std::vector<std::size_t> chain;
+        std::size_t cur = start;
+        while (!prep->plugins[cur].prepared) {
+            chain.push_back(cur);
+            const PluginParent& link = project.parents[cur];
+            if (link.cycle || link.kind != PluginParent::Kind::project_plugin) {
+                break;
+            }
+            cur = link.index;
+            if (std::find(chain.begin(), chain.end(), cur) != chain.end()) {
+                break;  // defensive: cycles are flagged by the loader
+            }
+        }
+        for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+            if (!prep->plugins[*it].prepared) {
+                prepare_one(project, *prep, *it);
+            }
+        }
+    }
+    return prep;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolution for one environment
+
+const EnvVal* find_in(const EnvList& list, std::string_view name) {
+    for (auto it = list.rbegin(); it != list.rend(); ++it) {
+        if (it->first == name) {
+            return &it->second;
+        }
+    }
+    return nullptr;
+}
+
+EnvList env_list(const std::vector<EnvEntry>& entries, bool stringify) {
+    EnvList out;
+    out.reserve(entries.size());
+    for (const auto& e : entries) {
+        Json v = yaml_to_json(e.value);
+        if (stringify && !v.is_null()) {
+            // MeltanoFile.load_env: str(value) for the top-level block.
+            std::string s = python_str(v);
+            if (e.value.kind() == yaml::Kind::timestamp) {
+                std::replace(s.begin(), s.end(), 'T', ' ');
+            }
+            v = std::move(s);
+        }
+        out.emplace_back(e.name, EnvVal{std::move(v), e.position});
+    }
+    return out;
+}
+
+struct Result {
+    Json value;
+    Source source = Source::default_;
+    bool expandable = false;
+    Position position;
+    std::optional<std::string> env_var_used;
+    std::optional<Source> inherited_source;
+    std::optional<Json> unexpanded;
+};
+
+struct Shared;
+
+struct Ctx {
+    const Shared* shared = nullptr;
+    const PreparedPlugin* pp = nullptr;
+    const Plugin* plugin = nullptr;
+    Ctx* parent = nullptr;
+    const EnvironmentPluginConfig* env_cfg = nullptr;
+    FlatConfig env_flat;
+    std::deque<SettingDefinition>* orphan_store = nullptr;
+    std::vector<const SettingDefinition*> orphan_defs;
+    std::vector<const std::vector<std::string>*> orphan_reads;
+    std::vector<const std::vector<std::string>*> orphan_writes;
+    std::unordered_map<std::string_view, std::uint32_t> orphan_by_name;
+
+    std::size_t size() const { return pp->defs.size() + orphan_defs.size(); }
+    const SettingDefinition* def(std::size_t i) const {
+        return i < pp->defs.size() ? pp->defs[i] : orphan_defs[i - pp->defs.size()];
+    }
+    const std::vector<std::string>& reads(std::size_t i) const {
+        return i < pp->defs.size() ? pp->read_names[i] : *orphan_reads[i - pp->defs.size()];
+    }
+    const std::vector<std::string>& writes(std::size_t i) const {
+        return i < pp->defs.size() ? pp->write_names[i] : *orphan_writes[i - pp->defs.size()];
+    }
+    EnvList plugin_env;
+    EnvList env_level_env;   ///< expanded against this plugin's variables
+    EnvList env_plugin_env;
+    std::shared_ptr<const EnvMap> inherited_env;  ///< ancestors' plugin-specific variables
+    std::vector<std::optional<Result>> noexp;
+    std::vector<std::optional<Result>> full;
+    Diagnostics diagnostics;
+    std::set<std::string> reported;
+};
+
+struct Shared {
+    const Project* project = nullptr;
+    const ResolveOptions* options = nullptr;
+    const Environment* environment = nullptr;
+    EnvMap project_env;  ///< as_env > top-level env > built-ins > process env
+    std::vector<UndefinedVariable>* undefined = nullptr;
+    std::set<std::string>* undefined_seen = nullptr;
+    std::deque<std::vector<std::string>>* name_store = nullptr;
+};
+
+const EnvVal* lookup_override(const Ctx& c, std::string_view name, bool include_env_level) {
+    if (include_env_level) {
+        if (const EnvVal* v = find_in(c.env_plugin_env, name)) {
+            return v;
+        }
+        if (const EnvVal* v = find_in(c.env_level_env, name)) {
+            return v;
+        }
+    }
+    if (const EnvVal* v = find_in(c.plugin_env, name)) {
+        return v;
+    }
+    if (const EnvVal* v = find_in(c.pp->info_env, name)) {
+        return v;
+    }
+    if (auto it = c.shared->project_env.find(name); it != c.shared->project_env.end()) {
+        return &it->second;
+    }
+    if (c.inherited_env) {
+        if (auto it = c.inherited_env->find(name); it != c.inherited_env->end()) {
+            return &it->second;
+        }
+    }
+    return nullptr;
+}
+
+bool keep_unexpanded(const Shared& s, std::string_view name) {
+    return !s.options->project_root &&
+           (name == "MELTANO_PROJECT_ROOT" || name == "MELTANO_SYS_DIR_ROOT");
+}
+
+void record_undefined(const Shared& s, const std::string& name, const Position& pos,
+                      const std::optional<std::string>& plugin,
+                      const std::optional<std::string>& setting) {
+    const std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", name, pos.file, pos.line,
+                                        pos.column, plugin.value_or(""), setting.value_or(""));
+    if (s.undefined_seen->insert(key).second) {
+        s.undefined->push_back(UndefinedVariable{name, plugin, setting, pos});
+    }
+}
+
+/// Build the variables of a plugin's settings service (PluginSettingsService.__init__).
+void build_env(Ctx& c) {
+    const Shared& s = *c.shared;
+    c.plugin_env = env_list(c.plugin->env, false);
+    if (c.env_cfg) {
+        c.env_plugin_env = env_list(c.env_cfg->env, false);
+    }
+    if (c.parent) {
+        // Everything the parent's service added on top of the project's variables.
+        const Ctx& p = *c.parent;
+        if (p.plugin_env.empty() && p.env_level_env.empty() && p.env_plugin_env.empty()) {
+            c.inherited_env = p.inherited_env;
+        } else {
+            auto merged = p.inherited_env ? std::make_shared<EnvMap>(*p.inherited_env)
+                                          : std::make_shared<EnvMap>();
+            for (const EnvList* layer : {&p.plugin_env, &p.env_level_env, &p.env_plugin_env}) {
+                for (const auto& [k, v] : *layer) {
+                    (*merged)[k] = v;
+                }
+            }
+            c.inherited_env = std::move(merged);
+        }
+    }
+    if (s.environment) {
+        // The environment's `env:` is expanded against everything built so far (not `.env`).
+        for (const auto& e : s.environment->env) {
+            Json v = yaml_to_json(e.value);
+            if (v.is_string() && has_reference(v.get_ref<const std::string&>())) {
+                std::vector<std::string> missing;
+                std::string expanded = expand_string(
+                    v.get_ref<const std::string&>(),
+                    [&](std::string_view name) {
+                        if (const EnvVal* found = lookup_override(c, name, false)) {
+                            return VariableLookup{VariableLookup::Status::found,
+                                                  python_str(found->value)};
+                        }
+                        if (keep_unexpanded(s, name)) {
+                            return VariableLookup{VariableLookup::Status::keep, {}};
+                        }
+                        return VariableLookup{};
+                    },
+                    &missing);
+                for (const auto& m : missing) {
+                    record_undefined(s, m, e.position, std::nullopt, std::nullopt);
+                    if (s.options->strict_env_var_mode &&
+                        c.reported.insert("strict-env:" + m).second) {
+                        c.diagnostics.push_back(plugin_diagnostic(
+                            "undefined-variable",
+                            fmt::format("variable '{}' is referenced by environment '{}' but not "
+                                        "set",
+                                        m, s.environment->name),
+                            e.position, "set the variable, or turn off strict env var mode",
+                            c.plugin->name, s.environment->name));
+                    }
+                }
+                v = std::move(expanded);
+            }
+            c.env_level_env.emplace_back(e.name, EnvVal{std::move(v), e.position});
+        }
+    }
+}
+
+std::optional<std::uint32_t> def_index(const Ctx& c, std::string_view name) {
+    if (auto it = c.pp->by_name.find(name); it != c.pp->by_name.end()) {
+        return it->second;
+    }
+    if (auto it = c.orphan_by_name.find(name); it != c.orphan_by_name.end()) {
+        return it->second;
+    }
+    return std::nullopt;
+}
+
+void add_diag(Ctx& c, const std::string& dedupe, Diagnostic d) {
+    if (c.reported.insert(dedupe).second) {
+        c.diagnostics.push_back(std::move(d));
+    }
+}
+
+const Result& get(Ctx& c, std::uint32_t idx, bool expand);
+
+/// The stores, without expansion, object assembly or casting (AutoStoreManager.get).
+Result raw_get(Ctx& c, std::uint32_t idx) {
+    const Shared& s = *c.shared;
+    const SettingDefinition& def = *c.def(idx);
+    Result r;
+    // ENV, then DOTENV: every name Meltano reads; two set at once is an error. Nothing is
+    // allocated unless a variable is found: this runs for every setting of every plugin.
+    const auto& names = c.reads(idx);
+    for (int store = 0; store < 2; ++store) {
+        if (store == 1 && !s.options->with_env) {
+            break;
+        }
+        struct Hit {
+            std::string_view key;
+            const EnvVal* ptr;
+            std::size_t holder;
+        };
+        std::vector<Hit> found;
+        std::vector<EnvVal> holders;
+        for (const auto& n : names) {
+            const bool negated = !n.empty() && n.front() == '!';
+            const std::string_view key = negated ? std::string_view(n).substr(1) : std::string_view(n);
+            Hit hit{key, nullptr, 0};
+            if (store == 0) {
+                hit.ptr = lookup_override(c, key, true);
+                if (!hit.ptr && s.options->with_env) {
+                    auto it = s.options->process_env.find(std::string(key));
+                    if (it != s.options->process_env.end()) {
+                        holders.push_back(EnvVal{it->second, {}});
+                        hit.holder = holders.size();
+                    }
+                }
+            } else {
+                auto it = s.options->dotenv.find(std::string(key));
+                if (it != s.options->dotenv.end()) {
+                    holders.push_back(EnvVal{it->second, {}});
+                    hit.holder = holders.size();
+                }
+            }
+            if (!hit.ptr && hit.holder == 0) {
+                continue;
+            }
+            if (negated) {
+                const EnvVal& v = hit.ptr ? *hit.ptr : holders[hit.holder - 1];
+                std::string lower;
+                for (char ch : python_str(v.value)) {
+                    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                }
+                const bool truthy = lower == "true" || lower == "1" || lower == "yes" || lower == "on";
+                EnvVal flipped{truthy ? "False" : "True", v.position};
+                holders.push_back(std::move(flipped));
+                hit.ptr = nullptr;
+                hit.holder = holders.size();
+            }
+            found.push_back(hit);
+        }
+        if (found.empty()) {
+            continue;
+        }
+        auto value_of = [&](const Hit& h) -> const EnvVal& {
+            return h.ptr ? *h.ptr : holders[h.holder - 1];
+        };
+        if (found.size() > 1) {
+            bool same = true;
+            std::string list;
+            for (const auto& h : found) {
+                same = same && json_equal(value_of(h).value, value_of(found[0]).value);
+                list += (list.empty() ? "'" : ", '") + std::string(h.key) + "'";
+            }
+            add_diag(c, "env-conflict:" + def.name,
+                     plugin_diagnostic(same ? "multiple-env-vars" : "conflicting-env-vars",
+                                       fmt::format("setting '{}' of plugin '{}' is set by several "
+                                                   "variables: {}",
+                                                   def.name, c.plugin->name, list),
+                                       value_of(found[0]).position,
+                                       "Meltano refuses to run the plugin: set only one of them",
+                                       c.plugin->name, s.options->environment));
+        }
+        const EnvVal& first = value_of(found[0]);
+        r.value = json_copy(first.value);
+        r.position = first.position;
+        r.env_var_used = std::string(found[0].key);
+        r.source = store == 0 ? Source::env : Source::dotenv;
+        if (!r.value.is_null()) {
+            return r;
+        }
+    }
+    // MELTANO_ENVIRONMENT, then MELTANO_YML: the name and every alias, flattened.
+    for (int store = 0; store < 2; ++store) {
+        if (store == 0 && !s.environment) {
+            continue;
+        }
+        const FlatConfig& flat = store == 0 ? c.env_flat : c.pp->yml;
+        const FlatValue* first = flat.find(def.name);
+        const FlatValue* conflict = nullptr;
+        for (const auto& alias : def.aliases) {
+            const FlatValue* v = flat.find(alias);
+            if (!v) {
+                continue;
+            }
+            if (!first) {
+                first = v;
+            } else if (!conflict && !json_equal(v->value, first->value)) {
+                conflict = v;
+            }
+        }
+        if (conflict) {
+            std::string list = flat.find(def.name) ? "'" + def.name + "'" : std::string();
+            for (const auto& alias : def.aliases) {
+                if (flat.find(alias)) {
+                    list += (list.empty() ? "'" : ", '") + alias + "'";
+                }
+            }
+            add_diag(c, "yml-conflict:" + def.name,
+                     plugin_diagnostic("conflicting-setting-values",
+                                       fmt::format("setting '{}' of plugin '{}' has different "
+                                                   "values under {}",
+                                                   def.name, c.plugin->name, list),
+                                       conflict->position,
+                                       "Meltano refuses to run the plugin: keep only one of the "
+                                       "setting's name and its aliases",
+                                       c.plugin->name, s.options->environment));
+        }
+        r = Result{};
+        r.source = store == 0 ? Source::meltano_environment : Source::meltano_yml;
+        if (first) {
+            r.value = json_copy(first->value);
+            r.position = first->position;
+            r.expandable = true;
+            if (!r.value.is_null()) {
+                return r;
+            }
+        }
+    }
+    // INHERITED: the parent's value, unexpanded, unless it is the parent's default.
+    if (c.parent) {
+        r = Result{};
+        r.source = Source::inherited;
+        if (auto pidx = def_index(*c.parent, def.name)) {
+            const Result& pr = get(*c.parent, *pidx, false);
+            if (!pr.value.is_null() && pr.source != Source::default_) {
+                r.value = json_copy(pr.value);
+                r.position = pr.position;
+                r.expandable = pr.expandable;
+                r.inherited_source = pr.source;
+                return r;
+            }
+        }
+    }
+    // DEFAULT
+    r = Result{};
+    r.source = Source::default_;
+    if (!def.value.is_null()) {
+        r.value = json_copy(def.value);
+        r.expandable = true;
+        r.position = def.position;
+    }
+    return r;
+}
+
+std::string stringify(const SettingDefinition& def, const Json& value) {
+    if (value.is_string()) {
+        return value.get<std::string>();
+    }
+    if (def.kind == SettingKind::none || def.kind == SettingKind::string ||
+        def.kind == SettingKind::decimal) {
+        return python_str(value);
+    }
+    return python_json_dumps(value);
+}
+
+/// One variable of the plugin's non-extra settings as Meltano's as_env(extras=False) writes it
+/// (the last non-null setting writing that name wins), for expanding extras.
+std::optional<std::string> non_extra_var(Ctx& c, std::string_view name) {
+    for (std::size_t i = c.size(); i-- > 0;) {
+        const SettingDefinition& def = *c.def(i);
+        if (!def.name.empty() && def.name.front() == '_') {
+            continue;
+        }
+        const auto& writes = c.writes(i);
+        if (std::find(writes.begin(), writes.end(), name) == writes.end()) {
+            continue;
+        }
+        const Result& r = get(c, static_cast<std::uint32_t>(i), true);
+        if (!r.value.is_null()) {
+            return stringify(def, r.value);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> trimmed(const std::string& s) {
+    std::size_t b = 0;
+    std::size_t e = s.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) {
+        ++b;
+    }
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) {
+        --e;
+    }
+    return s.substr(b, e - b);
+}
+
+std::optional<Json> python_int(const std::string& text) {
+    std::string t = *trimmed(text);
+    std::string digits;
+    std::size_t i = 0;
+    if (!t.empty() && (t[0] == '+' || t[0] == '-')) {
+        digits += t[0];
+        i = 1;
+    }
+    bool last_digit = false;
+    for (; i < t.size(); ++i) {
+        if (std::isdigit(static_cast<unsigned char>(t[i])) != 0) {
+            digits += t[i];
+            last_digit = true;
+        } else if (t[i] == '_' && last_digit && i + 1 < t.size() &&
+                   std::isdigit(static_cast<unsigned char>(t[i + 1])) != 0) {
+            last_digit = false;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (digits.empty() || digits == "+" || digits == "-") {
+        return std::nullopt;
+    }
+    Json parsed = Json::parse(digits[0] == '+' ? digits.substr(1) : digits, nullptr, false);
+    if (parsed.is_discarded()) {
+        // Leading zeros ("007") are valid for int() but not JSON.
+        try {
+            return Json(std::stoll(digits));
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    return parsed;
+}
+
+std::optional<Json> python_decimal(const std::string& text) {
+    std::string t = *trimmed(text);
+    std::string cleaned;
+    for (char ch : t) {
+        if (ch != '_') {
+            cleaned += ch;
+        }
+    }
+    if (cleaned.empty()) {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    const double d = std::strtod(cleaned.c_str(), &end);
+    if (end == nullptr || *end != '\0') {
+        return std::nullopt;
+    }
+    if (cleaned.find_first_of(".eEnN") == std::string::npos) {
+        if (auto i = python_int(cleaned)) {
+            return i;
+        }
+    }
+    return Json(d);
+}
+
+Json nest_object(const Json& flat) {
+    if (!flat.is_object()) {
+        return flat;
+    }
+    Json out = Json::object();
+    for (auto it = flat.begin(); it != flat.end(); ++it) {
+        // Split on unescaped dots; `\.` is a literal dot.
+        std::vector<std::string> parts(1);
+        const std::string& key = it.key();
+        for (std::size_t i = 0; i < key.size(); ++i) {
+            if (key[i] == '\\' && i + 1 < key.size() && key[i + 1] == '.') {
+                parts.back() += '.';
+                ++i;
+            } else if (key[i] == '.') {
+                parts.emplace_back();
+            } else {
+                parts.back() += key[i];
+            }
+        }
+        Json* cursor = &out;
+        bool ok = true;
+        for (std::size_t p = 0; p + 1 < parts.size(); ++p) {
+            if (!cursor->contains(parts[p])) {
+                (*cursor)[parts[p]] = Json::object();
+            }
+            cursor = &(*cursor)[parts[p]];
+            if (!cursor->is_object()) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok && !cursor->contains(parts.back())) {
+            (*cursor)[parts.back()] = json_copy(it.value());
+        }
+    }
+    return out;
+}
+
+/// SettingDefinition.cast_value. Returns an error message when Meltano would raise.
+std::optional<std::string> cast_value(const SettingDefinition& def, Json& value) {
+    if (value.is_string()) {
+        const std::string text = value.get<std::string>();
+        switch (def.kind) {
+        case SettingKind::boolean: {
+            std::string lower;
+            for (char ch : text) {
+                lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            }
+            value = lower == "true" || lower == "1" || lower == "yes" || lower == "on";
+            break;
+        }
+        case SettingKind::integer:
+            if (auto i = python_int(text)) {
+                value = std::move(*i);
+            } else {
+                return fmt::format("invalid literal for int() with base 10: {}",
+                                   python_str(Json::array({text})).substr(1, text.size() + 2));
+            }
+            break;
+        case SettingKind::decimal:
+            if (auto d = python_decimal(text)) {
+                value = std::move(*d);
+            } else {
+                return fmt::format("'{}' is not a decimal number", text);
+            }
+            break;
+        case SettingKind::object:
+        case SettingKind::array: {
+            const bool object = def.kind == SettingKind::object;
+            auto parsed = parse_json_or_literal(text);
+            if (!parsed || (object ? !parsed->is_object() : !parsed->is_array())) {
+                return fmt::format("failed to parse JSON {} from string '{}'",
+                                   object ? "object" : "array", text);
+            }
+            value = std::move(*parsed);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!value.is_null() && def.kind == SettingKind::options) {
+        const bool valid = std::any_of(def.options.begin(), def.options.end(),
+                                       [&](const Json& o) { return json_equal(o, value); });
+        if (!valid) {
+            return fmt::format("'{}' is not a valid choice for '{}'",
+                               value.is_string() ? value.get<std::string>() : python_str(value),
+                               def.name);
+        }
+    }
+    if (!value.is_null() && def.value_processor) {
+        if (*def.value_processor == "nest_object") {
+            value = nest_object(value);
+        } else if (*def.value_processor == "upcase_string" && value.is_string()) {
+            std::string up = value.get<std::string>();
+            for (auto& ch : up) {
+                ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            }
+            value = std::move(up);
+        } else if (*def.value_processor == "stringify" && !value.is_string()) {
+            value = python_json_dumps(value);
+        }
+    }
+    return std::nullopt;
+}
+
+const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
+    auto& memo = expand ? c.full : c.noexp;
+    if (memo.empty()) {
+        memo.resize(c.size());
+    }
+    if (memo[idx]) {
+        return *memo[idx];
+    }
+    const Shared& s = *c.shared;
+    const SettingDefinition& def = *c.def(idx);
+    Result r = raw_get(c, idx);
+    const bool is_extra = !def.name.empty() && def.name.front() == '_';
+
+    if (expand && r.expandable && r.value.is_string() &&
+        !has_reference(r.value.get_ref<const std::string&>())) {
+        r.expandable = false;  // nothing to expand: skip building the resolver
+    }
+    if (expand && r.expandable) {
+        r.expandable = false;
+        Json expanded = json_copy(r.value);
+        std::vector<std::string> missing;
+        const bool changed = expand_json(
+            expanded,
+            [&](std::string_view name) {
+                const std::string key(name);
+                if (is_extra) {
+                    if (auto v = non_extra_var(c, name)) {
+                        return VariableLookup{VariableLookup::Status::found, std::move(*v)};
+                    }
+                }
+                if (const EnvVal* v = lookup_override(c, name, true)) {
+                    return VariableLookup{VariableLookup::Status::found, python_str(v->value)};
+                }
+                if (s.options->with_env) {
+                    if (auto it = s.options->process_env.find(key);
+                        it != s.options->process_env.end()) {
+                        return VariableLookup{VariableLookup::Status::found, it->second};
+                    }
+                    if (auto it = s.options->dotenv.find(key); it != s.options->dotenv.end()) {
+                        return VariableLookup{VariableLookup::Status::found, it->second};
+                    }
+                }
+                if (keep_unexpanded(s, name)) {
+                    return VariableLookup{VariableLookup::Status::keep, {}};
+                }
+                return VariableLookup{};
+            },
+            &missing);
+        for (const auto& m : missing) {
+            record_undefined(s, m, r.position, c.plugin->name, def.name);
+        }
+        if (!missing.empty() && s.options->strict_env_var_mode) {
+            add_diag(c, "strict:" + def.name,
+                     plugin_diagnostic("undefined-variable",
+                                       fmt::format("setting '{}' of plugin '{}' references "
+                                                   "variable '{}', which is not set",
+                                                   def.name, c.plugin->name, missing.front()),
+                                       r.position,
+                                       "set the variable, or turn off strict env var mode",
+                                       c.plugin->name, s.options->environment));
+            r.unexpanded = std::move(r.value);
+            r.value = nullptr;
+        } else if (changed) {
+            // A non-empty value that expands to nothing is None, with no fallback (#7189).
+            if (json_truthy(r.value) && !json_truthy(expanded)) {
+                expanded = nullptr;
+            }
+            r.unexpanded = std::move(r.value);
+            r.value = std::move(expanded);
+        }
+    }
+
+    if (def.kind == SettingKind::object &&
+        (r.source == Source::default_ || r.source == Source::inherited)) {
+        // Assemble the object from every defined `<name>.<key>` (and alias) setting.
+        Json object = Json::object();
+        Source object_source = r.source;
+        Position object_pos = r.position;
+        std::vector<std::string> keys{def.name};
+        keys.insert(keys.end(), def.aliases.begin(), def.aliases.end());
+        for (const auto& key : keys) {
+            const std::string prefix = key + ".";
+            std::vector<std::uint32_t> matches;
+            const auto& sorted = c.pp->sorted;
+            auto it = std::lower_bound(sorted.begin(), sorted.end(), prefix,
+                                       [&](std::uint32_t a, const std::string& p) {
+                                           return c.pp->defs[a]->name < p;
+                                       });
+            for (; it != sorted.end() && c.pp->defs[*it]->name.compare(0, prefix.size(), prefix) == 0;
+                 ++it) {
+                matches.push_back(*it);
+            }
+            for (std::uint32_t o = static_cast<std::uint32_t>(c.pp->defs.size()); o < c.size();
+                 ++o) {
+                if (c.def(o)->name.compare(0, prefix.size(), prefix) == 0) {
+                    matches.push_back(o);
+                }
+            }
+            std::sort(matches.begin(), matches.end());  // definition order, as Meltano iterates
+            for (std::uint32_t m : matches) {
+                const std::string nested = c.def(m)->name.substr(prefix.size());
+                if (object.contains(nested)) {
+                    continue;
+                }
+                const Result& nr = get(c, m, expand);
+                object[nested] = json_copy(nr.value);
+                if (static_cast<int>(nr.source) < static_cast<int>(object_source)) {
+                    object_source = nr.source;
+                    object_pos = nr.position;
+                }
+            }
+        }
+        if (!object.empty()) {
+            r.value = std::move(object);
+            r.source = object_source;
+            r.position = object_pos;
+            if (object_source != Source::inherited) {
+                r.inherited_source.reset();
+            }
+        }
+    }
+
+    if (!r.expandable) {
+        if (auto error = cast_value(def, r.value)) {
+            add_diag(c, "cast:" + def.name,
+                     plugin_diagnostic("invalid-setting-value",
+                                       fmt::format("setting '{}' of plugin '{}': {}", def.name,
+                                                   c.plugin->name, *error),
+                                       r.position,
+                                       def.kind == SettingKind::options
+                                           ? "use one of the setting's options"
+                                           : fmt::format("give a value of kind '{}'",
+                                                         setting_kind_name(def.kind)),
+                                       c.plugin->name, s.options->environment));
+        }
+    }
+    memo[idx] = std::move(r);
+    return *memo[idx];
+}
+
+/// PluginInvoker.env, restricted to the variables meltano.yml's `env:` blocks define.
+std::vector<std::pair<std::string, std::string>> invocation_env(Ctx& c, const ResolvedPlugin& out) {
+    const Shared& s = *c.shared;
+    using Vars = std::map<std::string, std::string>;
+    auto expand_block = [&](const std::vector<EnvEntry>& block, const Vars& against) {
+        Vars result;
+        for (const auto& e : block) {
+            Json v = yaml_to_json(e.value);
+            std::string text = v.is_string() ? v.get<std::string>() : python_str(v);
+            std::vector<std::string> missing;
+            text = expand_string(
+                text,
+                [&](std::string_view name) {
+                    if (auto it = against.find(std::string(name)); it != against.end()) {
+                        return VariableLookup{VariableLookup::Status::found, it->second};
+                    }
+                    if (keep_unexpanded(s, name)) {
+                        return VariableLookup{VariableLookup::Status::keep, {}};
+                    }
+                    return VariableLookup{};
+                },
+                &missing);
+            for (const auto& m : missing) {
+                record_undefined(s, m, e.position, c.plugin->name, std::nullopt);
+            }
+            result[e.name] = std::move(text);
+        }
+        return result;
+    };
+    Vars os_env;
+    if (s.options->with_env) {
+        os_env.insert(s.options->process_env.begin(), s.options->process_env.end());
+    }
+    // expand_env_vars(project.settings.env, os.environ): the process environment, the
+    // built-ins and the top-level block, each value expanded against the process environment.
+    Vars top_env = expand_block(s.project->env, os_env);
+    Vars project_env = os_env;
+    for (const auto& [k, v] : s.project_env) {
+        project_env[k] = python_str(v.value);
+    }
+    for (const auto& [k, v] : top_env) {
+        project_env[k] = v;
+    }
+    static const std::vector<EnvEntry> no_entries;
+    Vars active = expand_block(s.environment ? s.environment->env : no_entries, project_env);
+    Vars root_plugin = expand_block(c.plugin->env, active);
+    Vars env_plugin = expand_block(c.env_cfg ? c.env_cfg->env : no_entries, root_plugin);
+    Vars config_env;
+    for (auto& [k, v] : settings_env(out)) {
+        config_env[k] = v;
+    }
+    std::vector<std::pair<std::string, std::string>> result;
+    std::set<std::string> names;
+    for (const Vars* layer : {&top_env, &active, &root_plugin, &env_plugin}) {
+        for (const auto& [k, v] : *layer) {
+            names.insert(k);
+        }
+    }
+    for (const auto& name : names) {
+        std::optional<std::string> value;
+        for (const Vars* layer : {&env_plugin, &active, &root_plugin, &config_env}) {
+            if (auto it = layer->find(name); it != layer->end()) {
+                value = it->second;
+                break;
+            }
+        }
+        if (!value) {
+            if (const EnvVal* v = lookup_override(c, name, true)) {
+                value = python_str(v->value);
+            } else if (auto it = project_env.find(name); it != project_env.end()) {
+                value = it->second;
+            }
+        }
+        if (value) {
+            result.emplace_back(name, std::move(*value));
+        }
+    }
+    return result;
+}
+
+struct Storage {
+    std::shared_ptr<const PreparedProject> prepared;
+    std::deque<SettingDefinition> orphans;
+    std::deque<std::vector<std::string>> names;
+};
+
+}  // namespace
+
+Resolution resolve(const Project& project, const ResolveOptions& options) {
+    static std::mutex prepare_mutex;
+    std::shared_ptr<const PreparedProject> prepared;
+    {
+        std::lock_guard<std::mutex> lock(prepare_mutex);
+        if (!project.prepared) {
+            project.prepared = prepare(project);
+        }
+        prepared = project.prepared;
+    }
+    auto storage = std::make_shared<Storage>();
+    storage->prepared = prepared;
+
+    Resolution res;
+    res.environment = options.environment;
+    res.storage = storage;
+
+    Shared shared;
+    shared.project = &project;
+    shared.options = &options;
+    std::set<std::string> undefined_seen;
+    shared.undefined = &res.undefined_variables;
+    shared.undefined_seen = &undefined_seen;
+    shared.name_store = &storage->names;
+
+    if (options.environment) {
+        shared.environment = project.find_environment(*options.environment);
+        if (!shared.environment) {
+            std::string known;
+            for (const auto& e : project.environments) {
+                if (!e.duplicate) {
+                    known += (known.empty() ? "'" : ", '") + e.name + "'";
+                }
+            }
+            Diagnostic d;
+            d.code = "unknown-environment";
+            d.message = fmt::format("environment '{}' is not defined", *options.environment);
+            d.environment = options.environment;
+            d.hint = known.empty() ? "the project defines no environments"
+                                   : fmt::format("known environments: {}", known);
+            if (options.environment == project.default_environment) {
+                d.file = project.default_environment_position.file;
+                d.line = project.default_environment_position.line;
+                d.column = project.default_environment_position.column;
+            }
+            res.diagnostics.push_back(std::move(d));
+            return res;
+        }
+    }
+
+    // Project-level variables: process env < built-ins < top-level env < project settings.
+    if (options.with_env) {
+        for (const auto& [k, v] : options.process_env) {
+            shared.project_env[k] = EnvVal{v, {}};
+        }
+    }
+    if (options.project_root) {
+        shared.project_env["MELTANO_PROJECT_ROOT"] = EnvVal{*options.project_root, {}};
+        shared.project_env["MELTANO_SYS_DIR_ROOT"] =
+            EnvVal{*options.project_root + "/.meltano", {}};
+    } else {
+        shared.project_env.erase("MELTANO_PROJECT_ROOT");
+        shared.project_env.erase("MELTANO_SYS_DIR_ROOT");
+    }
+    shared.project_env["MELTANO_ENVIRONMENT"] =
+        EnvVal{shared.environment ? shared.environment->name : std::string(), {}};
+    shared.project_env["MELTANO_USER_AGENT"] = EnvVal{std::string("Meltano/4.2.2"), {}};
+    for (auto& [k, v] : env_list(project.env, true)) {
+        shared.project_env[k] = std::move(v);
+    }
+    for (const auto& [key, node] : project.settings) {
+        if (key == "version" || key == "requires_meltano" || !node.is_scalar() || node.is_null()) {
+            continue;
+        }
+        Json v = yaml_to_json(node);
+        shared.project_env[to_env_var("meltano", key)] =
+            EnvVal{v.is_string() ? v : Json(v.is_boolean() ? python_json_dumps(v) : python_str(v)),
+                   position_of(node)};
+    }
+    if (project.project_id) {
+        shared.project_env["MELTANO_PROJECT_ID"] = EnvVal{*project.project_id, {}};
+    }
+    if (project.default_environment) {
+        shared.project_env["MELTANO_DEFAULT_ENVIRONMENT"] =
+            EnvVal{*project.default_environment, project.default_environment_position};
+    }
+
+    // One context per plugin; parents are set up before their children.
+    const std::size_t n = project.plugins.size();
+    std::vector<Ctx> ctxs(n);
+    std::vector<char> built(n, 0);
+    auto setup = [&](std::size_t i) {
+        Ctx& c = ctxs[i];
+        const PreparedPlugin& pp = prepared->plugins[i];
+        c.shared = &shared;
+        c.pp = &pp;
+        c.plugin = &project.plugins[i];
+        c.parent = pp.parent >= 0 ? &ctxs[static_cast<std::size_t>(pp.parent)] : nullptr;
+        c.orphan_store = &storage->orphans;
+        if (shared.environment) {
+            c.env_cfg = shared.environment->find_plugin(pp.meltano_type, pp.meltano_name);
+        }
+        if (c.env_cfg) {
+            auto bad_key = [&](const yaml::NodeRef& k) {
+                add_diag(c, "key:" + std::string(k.text()),
+                         plugin_diagnostic("non-string-key",
+                                           fmt::format("plugin '{}' has a configuration key '{}' "
+                                                       "that is not a string",
+                                                       c.plugin->name, k.text()),
+                                           position_of(k),
+                                           "quote the key: Meltano fails on non-string keys",
+                                           c.plugin->name, options.environment));
+            };
+            flatten_into(c.env_flat, c.env_cfg->config, "", bad_key);
+            for (const auto& extra : c.env_cfg->extras) {
+                if (extra.value.is_mapping() && extra.value.size() > 0) {
+                    FlatConfig tmp;
+                    flatten_into(tmp, extra.value, "", bad_key);
+                    for (auto& e : tmp.entries) {
+                        c.env_flat.put("_" + extra.key + "." + e.key, std::move(e.value),
+                                       std::move(e.position));
+                    }
+                } else {
+                    c.env_flat.put("_" + extra.key, yaml_to_json(extra.value),
+                                   position_of(extra.value));
+                }
+            }
+        }
+        // Orphans: environment keys nothing defines (get_orphan_settings).
+        for (const auto& e : c.env_flat.entries) {
+            if (pp.by_name.count(e.key) != 0 || c.orphan_by_name.count(e.key) != 0) {
+                continue;
+            }
+            SettingDefinition d;
+            d.name = e.key;
+            d.kind = kind_of_value(e.value);
+            d.custom = true;
+            d.position = e.position;
+            storage->orphans.push_back(std::move(d));
+            const SettingDefinition* def = &storage->orphans.back();
+            c.orphan_by_name.emplace(def->name, static_cast<std::uint32_t>(c.size()));
+            c.orphan_defs.push_back(def);
+            storage->names.emplace_back();
+            auto& read = storage->names.back();
+            storage->names.emplace_back();
+            auto& write = storage->names.back();
+            compute_env_names(pp, *def, read, write);
+            c.orphan_reads.push_back(&read);
+            c.orphan_writes.push_back(&write);
+        }
+        build_env(c);
+        for (const auto& d : pp.diagnostics) {
+            c.diagnostics.push_back(d);
+        }
+    };
+    for (std::size_t start = 0; start < n; ++start) {
+        std::vector<std::size_t> chain;
+        std::size_t cur = start;
+        while (!built[cur]) {
+            chain.push_back(cur);
+            built[cur] = 1;
+            const int parent = prepared->plugins[cur].parent;
+            if (parent < 0) {
+                break;
+            }
+            cur = static_cast<std::size_t>(parent);
+        }
+        for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+            setup(*it);
+            // Children ask for the parent's unexpanded values: compute them now, parents first,
+            // so a long chain never recurses.
+            Ctx& c = ctxs[*it];
+            if (c.parent) {
+                for (std::uint32_t d = 0; d < c.parent->size(); ++d) {
+                    get(*c.parent, d, false);
+                }
+            }
+        }
+    }
+
+    for (std::size_t i = 0; i < n; ++i) {
+        const Plugin& plugin = project.plugins[i];
+        if (plugin.duplicate) {
+            continue;
+        }
+        Ctx& c = ctxs[i];
+        const PreparedPlugin& pp = prepared->plugins[i];
+        ResolvedPlugin out;
+        out.type = plugin.type;
+        out.name = plugin.name;
+        if (plugin.type == PluginType::mappings) {
+            out.mapper = plugin.mapper;
+        }
+        out.inherit_from = plugin.inherit_from;
+        out.namespace_name = pp.namespace_name;
+        out.variant = pp.variant;
+        out.plugin = &plugin;
+        out.settings.reserve(c.size());
+        for (std::uint32_t d = 0; d < c.size(); ++d) {
+            get(c, d, true);
+        }
+        // Every result of this plugin is final now: move them out rather than copy.
+        for (std::uint32_t d = 0; d < c.size(); ++d) {
+            const SettingDefinition& def = *c.def(d);
+            Result& r = *c.full[d];
+            ResolvedSetting s;
+            s.name = def.name;
+            s.value = std::move(r.value);
+            s.source = r.source;
+            if (r.source == Source::inherited && c.parent) {
+                s.inherited_from = c.parent->plugin->name;
+                s.inherited_source = r.inherited_source;
+            }
+            s.env_var_used = std::move(r.env_var_used);
+            const auto& read = c.reads(d);
+            s.env_var = read.empty() ? std::string_view() : std::string_view(read.front());
+            s.env_vars = std::span<const std::string>(c.writes(d));
+            s.kind = def.kind;
+            s.sensitive = def.sensitive;
+            s.hidden = def.hidden;
+            s.custom = def.custom;
+            s.extra = !def.name.empty() && def.name.front() == '_';
+            s.unexpanded = std::move(r.unexpanded);
+            s.position = std::move(r.position);
+            s.definition = &def;
+            out.settings.push_back(std::move(s));
+        }
+        if (options.invocation_env) {
+            out.invocation_env = invocation_env(c, out);
+        }
+        out.diagnostics = std::move(c.diagnostics);
+        res.plugins.push_back(std::move(out));
+    }
+    return res;
+}
+
+std::string stringify_value(const ResolvedSetting& setting) {
+    static const SettingDefinition fallback;
+    return stringify(setting.definition ? *setting.definition : fallback, setting.value);
+}
+
+std::vector<std::pair<std::string, std::string>> settings_env(const ResolvedPlugin& plugin) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& s : plugin.settings) {
+        if (s.value.is_null()) {
+            continue;
+        }
+        const std::string text = stringify_value(s);
+        for (const auto& name : s.env_vars) {
+            out.emplace_back(name, text);
+        }
+    }
+    return out;
+}
+
+}  // namespace dataops::meltano

@@ -1,0 +1,71 @@
+#pragma once
+/// Value helpers that reproduce what Meltano (Python) does with configuration values: YAML to
+/// JSON as ruamel types them, `to_env_var`, `$VAR` expansion, Python's `str()` and `json.dumps()`
+/// renderings. Every walk over a value is iterative: a value nested 200,000 levels deep must not
+/// overflow the stack.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <dataops/yaml/document.hpp>
+
+namespace dataops::meltano {
+
+/// The JSON value Meltano would see for a YAML node: dates and timestamps become their ISO
+/// strings, mapping keys their text. Never throws.
+nlohmann::ordered_json yaml_to_json(const yaml::NodeRef& node);
+
+/// Meltano's `to_env_var(*parts)`: every character outside [A-Za-z0-9] becomes `_`, upper-cased,
+/// non-empty parts joined with `_`.
+std::string to_env_var(std::string_view prefix, std::string_view name);
+
+/// Python's `str(value)` for a value from YAML (True/False/None, repr of containers).
+std::string python_str(const nlohmann::ordered_json& value);
+
+/// Python's `json.dumps(value)` with its default separators (", ", ": ") and ASCII escaping.
+std::string python_json_dumps(const nlohmann::ordered_json& value);
+
+/// Deep equality, iteratively (nlohmann's operator== recurses). Integers and floats compare by
+/// value as in Python (1 == 1.0).
+bool json_equal(const nlohmann::ordered_json& a, const nlohmann::ordered_json& b);
+
+/// A deep copy, iteratively (nlohmann's copy constructor recurses).
+nlohmann::ordered_json json_copy(const nlohmann::ordered_json& value);
+
+/// Python truthiness (`bool(value)`): null, false, 0, "", [] and {} are false.
+bool json_truthy(const nlohmann::ordered_json& value);
+
+/// The outcome of looking up one variable during expansion.
+struct VariableLookup {
+    enum class Status { found, missing, keep };  ///< keep: leave the reference as written
+    Status status = Status::missing;
+    std::string value;
+};
+
+using VariableResolver = std::function<VariableLookup(std::string_view name)>;
+
+/// Expand `$VAR` and `${VAR}` in one string exactly as Meltano's ENV_VAR_PATTERN:
+/// `(\\)?\$(?:{(\w+)}|([A-Z][A-Z0-9_]*))`. An escaped reference loses its backslash and is kept;
+/// substituted text is not expanded again. `missing` collects the names that resolved to
+/// Status::missing (they expand to "").
+std::string expand_string(std::string_view text, const VariableResolver& resolve,
+                          std::vector<std::string>* missing);
+
+/// True when `text` contains something expand_string would replace.
+bool has_reference(std::string_view text);
+
+/// Expand every string inside a value (dict values and list items, never keys), iteratively.
+/// Returns true when something changed.
+bool expand_json(nlohmann::ordered_json& value, const VariableResolver& resolve,
+                 std::vector<std::string>* missing);
+
+/// Python's `json.loads`, then `ast.literal_eval` for Python literals (single quotes, True,
+/// False, None, tuples). Returns nullopt when neither parses.
+std::optional<nlohmann::ordered_json> parse_json_or_literal(std::string_view text);
+
+}  // namespace dataops::meltano

@@ -1,0 +1,438 @@
+#include <dataops/report/env_report.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace dataops::report {
+namespace {
+
+using meltano::PluginType;
+using meltano::ResolvedPlugin;
+using meltano::ResolvedSetting;
+using meltano::Source;
+
+bool is_redacted(const ResolvedSetting& setting, bool reveal) {
+    if (reveal || !setting.sensitive) {
+        return false;
+    }
+    // As Meltano: only a truthy value is redacted (null, "", false and 0 give nothing away).
+    const auto& v = setting.value;
+    if (v.is_null()) {
+        return false;
+    }
+    if (v.is_string()) {
+        return !v.get<std::string>().empty();
+    }
+    if (v.is_boolean()) {
+        return v.get<bool>();
+    }
+    if (v.is_number()) {
+        return v != 0;
+    }
+    return !v.empty();
+}
+
+bool needs_quotes(const std::string& text) {
+    if (text.empty()) {
+        return true;
+    }
+    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+std::string position_text(const meltano::Position& position) {
+    if (position.file.empty()) {
+        return {};
+    }
+    if (position.line == 0) {
+        return position.file;
+    }
+    return fmt::format("{}:{}:{}", position.file, position.line, position.column);
+}
+
+std::string plugin_title(const ResolvedPlugin& plugin) {
+    if (plugin.mapper) {
+        return fmt::format("{} (mapping of mapper '{}')", plugin.name, *plugin.mapper);
+    }
+    std::string title = fmt::format("{} ({})", plugin.name, singular(plugin.type));
+    if (plugin.inherit_from) {
+        title += fmt::format(", inherits from '{}'", *plugin.inherit_from);
+    }
+    return title;
+}
+
+bool selected(const ResolvedPlugin& plugin, const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return true;
+    }
+    return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+        return name == plugin.name || (plugin.mapper && name == *plugin.mapper);
+    });
+}
+
+std::string type_name(PluginType type) {
+    return std::string(meltano::plugin_type_name(type));
+}
+
+/// Rows of aligned columns; the last column is not padded.
+std::string columns(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        width.resize(std::max(width.size(), row.size()));
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            width[i] = std::max(width[i], row[i].size());
+        }
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line = indent;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) {
+                line += std::string(width[i] - row[i].size() + 2, ' ');
+            }
+        }
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back();
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+nlohmann::ordered_json position_json(const meltano::Position& position) {
+    if (position.file.empty()) {
+        return nullptr;
+    }
+    return {{"file", position.file}, {"line", position.line}, {"column", position.column}};
+}
+
+}  // namespace
+
+std::string singular(PluginType type) {
+    return std::string(meltano::plugin_type_singular(type));
+}
+
+std::string format_diagnostic(const meltano::Diagnostic& d) {
+    std::string where;
+    if (!d.file.empty()) {
+        where = d.line > 0 ? fmt::format("{}:{}:{}: ", d.file, d.line, d.column) : d.file + ": ";
+    }
+    std::string out = fmt::format("{}{}: {} [{}]\n", where,
+                                  d.severity == meltano::Severity::error ? "error" : "warning", d.message, d.code);
+    if (!d.hint.empty()) {
+        out += fmt::format("  hint: {}\n", d.hint);
+    }
+    return out;
+}
+
+std::string display_value(const ResolvedSetting& setting, bool reveal) {
+    if (is_redacted(setting, reveal)) {
+        return kRedacted;
+    }
+    const auto& v = setting.value;
+    if (v.is_string()) {
+        const auto& text = v.get_ref<const std::string&>();
+        return needs_quotes(text) ? v.dump() : text;
+    }
+    return v.dump();
+}
+
+nlohmann::ordered_json json_value(const ResolvedSetting& setting, bool reveal) {
+    if (is_redacted(setting, reveal)) {
+        return kRedacted;
+    }
+    return setting.value;
+}
+
+std::string describe_source(const ResolvedSetting& setting) {
+    std::string text;
+    switch (setting.source) {
+        case Source::env:
+        case Source::dotenv:
+            text = std::string(meltano::source_name(setting.source));
+            if (setting.env_var_used) {
+                text += " " + *setting.env_var_used;
+            }
+            break;
+        case Source::inherited:
+            text = setting.inherited_from ? fmt::format("inherited from '{}'", *setting.inherited_from)
+                                          : std::string("inherited");
+            break;
+        default:
+            text = std::string(meltano::source_name(setting.source));
+    }
+    std::string where = position_text(setting.position);
+    return where.empty() ? text : text + "  " + where;
+}
+
+std::string env_list_text(const EnvListInput& input) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& env : input.project->environments) {
+        bool is_default = input.project->default_environment == env.name && !env.duplicate;
+        std::string where = position_text(env.position);
+        if (env.duplicate) {
+            where += "  (duplicate: ignored by Meltano)";
+        }
+        rows.push_back({is_default ? "*" : " ", env.name, where});
+    }
+    return columns(rows, "");
+}
+
+nlohmann::ordered_json env_list_json(const EnvListInput& input) {
+    nlohmann::ordered_json out;
+    out["revision"] = input.revision ? nlohmann::ordered_json(*input.revision) : nullptr;
+    const auto& def = input.project->default_environment;
+    out["default_environment"] = def ? nlohmann::ordered_json(*def) : nullptr;
+    out["environments"] = nlohmann::ordered_json::array();
+    for (const auto& env : input.project->environments) {
+        out["environments"].push_back({{"name", env.name},
+                                       {"file", env.position.file},
+                                       {"line", env.position.line},
+                                       {"column", env.position.column},
+                                       {"default", def == env.name && !env.duplicate},
+                                       {"duplicate", env.duplicate}});
+    }
+    return out;
+}
+
+std::string show_text(const ShowInput& input) {
+    const auto& resolution = *input.resolution;
+    std::string out = fmt::format("environment: {}\n", resolution.environment.value_or("(none)"));
+    if (input.revision) {
+        out += fmt::format("revision: {}\n", *input.revision);
+    }
+    for (const auto& plugin : resolution.plugins) {
+        if (!selected(plugin, input.plugins)) {
+            continue;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& setting : plugin.settings) {
+            // Unset settings and the extras every plugin has by default are noise for a person.
+            bool default_extra = setting.extra && setting.source == Source::default_;
+            if (!input.all && (setting.value.is_null() || default_extra)) {
+                continue;
+            }
+            rows.push_back({setting.name, display_value(setting, input.reveal), describe_source(setting)});
+        }
+        out += fmt::format("\n{}\n", plugin_title(plugin));
+        out += rows.empty() ? "  (no settings with a value)\n" : columns(rows, "  ");
+    }
+    if (!resolution.undefined_variables.empty()) {
+        out += "\nundefined variables (they expand to an empty string):\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& var : resolution.undefined_variables) {
+            std::string where;
+            if (var.plugin && var.setting) {
+                where = fmt::format("{}.{}", *var.plugin, *var.setting);
+            } else if (var.plugin) {
+                where = *var.plugin;
+            } else {
+                where = "env";
+            }
+            rows.push_back({var.name, where, position_text(var.position)});
+        }
+        out += columns(rows, "  ");
+    }
+    return out;
+}
+
+nlohmann::ordered_json show_json(const ShowInput& input) {
+    const auto& resolution = *input.resolution;
+    nlohmann::ordered_json out;
+    out["environment"] = resolution.environment ? nlohmann::ordered_json(*resolution.environment) : nullptr;
+    out["revision"] = input.revision ? nlohmann::ordered_json(*input.revision) : nullptr;
+    out["plugins"] = nlohmann::ordered_json::array();
+    for (const auto& plugin : resolution.plugins) {
+        if (!selected(plugin, input.plugins)) {
+            continue;
+        }
+        nlohmann::ordered_json entry;
+        entry["type"] = type_name(plugin.type);
+        entry["name"] = plugin.name;
+        if (plugin.mapper) {
+            entry["mapper"] = *plugin.mapper;
+        }
+        entry["inherit_from"] = plugin.inherit_from ? nlohmann::ordered_json(*plugin.inherit_from) : nullptr;
+        entry["settings"] = nlohmann::ordered_json::array();
+        for (const auto& setting : plugin.settings) {
+            nlohmann::ordered_json s;
+            s["name"] = setting.name;
+            s["value"] = json_value(setting, input.reveal);
+            s["source"] = std::string(meltano::source_name(setting.source));
+            if (setting.inherited_from) {
+                s["inherited_from"] = *setting.inherited_from;
+            }
+            if (setting.env_var_used) {
+                s["env_var_used"] = *setting.env_var_used;
+            }
+            s["env"] = std::string(setting.env_var);
+            s["sensitive"] = setting.sensitive;
+            auto kind = meltano::setting_kind_name(setting.kind);
+            s["kind"] = kind.empty() ? std::string("string") : std::string(kind);
+            s["custom"] = setting.custom;
+            s["position"] = position_json(setting.position);
+            entry["settings"].push_back(std::move(s));
+        }
+        entry["diagnostics"] = nlohmann::ordered_json::array();
+        for (const auto& d : plugin.diagnostics) {
+            entry["diagnostics"].push_back({{"code", d.code},
+                                            {"severity", d.severity == meltano::Severity::error ? "error" : "warning"},
+                                            {"message", d.message},
+                                            {"file", d.file},
+                                            {"line", d.line},
+                                            {"column", d.column}});
+        }
+        out["plugins"].push_back(std::move(entry));
+    }
+    out["undefined_variables"] = nlohmann::ordered_json::array();
+    for (const auto& var : resolution.undefined_variables) {
+        out["undefined_variables"].push_back(
+            {{"name", var.name},
+             {"plugin", var.plugin ? nlohmann::ordered_json(*var.plugin) : nullptr},
+             {"setting", var.setting ? nlohmann::ordered_json(*var.setting) : nullptr},
+             {"position", position_json(var.position)}});
+    }
+    return out;
+}
+
+std::string show_env(const ShowInput& input) {
+    std::string out;
+    for (const auto& plugin : input.resolution->plugins) {
+        if (!selected(plugin, input.plugins)) {
+            continue;
+        }
+        out += fmt::format("# {} {}\n", type_name(plugin.type), plugin.name);
+        // Which variables carry a redacted value: every name of a sensitive setting with a value.
+        std::map<std::string, bool> secret;
+        for (const auto& setting : plugin.settings) {
+            if (is_redacted(setting, input.reveal)) {
+                for (const auto& name : setting.env_vars) {
+                    secret[name] = true;
+                }
+            }
+        }
+        for (const auto& [name, value] : meltano::settings_env(plugin)) {
+            std::string shown = secret.count(name) > 0 ? std::string(kRedacted) : value;
+            // Single quotes as `meltano config print --format=env`; a quote inside is escaped.
+            std::string quoted;
+            for (char c : shown) {
+                quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+            }
+            out += fmt::format("{}='{}'\n", name, quoted);
+        }
+    }
+    return out;
+}
+
+std::vector<PluginChange> compare(const meltano::Resolution& a, const meltano::Resolution& b) {
+    std::vector<PluginChange> changes;
+    auto key = [](const ResolvedPlugin& p) { return meltano::plugin_key(p.type, p.name); };
+    std::map<std::string, const ResolvedPlugin*> in_a;
+    for (const auto& p : a.plugins) {
+        in_a.emplace(key(p), &p);
+    }
+    std::map<std::string, bool> seen;
+    for (const auto& pb : b.plugins) {
+        seen[key(pb)] = true;
+        auto found = in_a.find(key(pb));
+        const ResolvedPlugin* pa = found == in_a.end() ? nullptr : found->second;
+        PluginChange change{pb.type, pb.name, pb.mapper, false, pa == nullptr, {}};
+        for (const auto& sb : pb.settings) {
+            const ResolvedSetting* sa = pa != nullptr ? pa->find(sb.name) : nullptr;
+            bool differs = sa == nullptr ? !sb.value.is_null() : sa->value != sb.value;
+            if (differs) {
+                change.settings.push_back({sb.name, sa, &sb});
+            }
+        }
+        if (pa != nullptr) {
+            for (const auto& sa : pa->settings) {
+                if (pb.find(sa.name) == nullptr && !sa.value.is_null()) {
+                    change.settings.push_back({sa.name, &sa, nullptr});
+                }
+            }
+        }
+        if (!change.settings.empty() || change.only_in_b) {
+            changes.push_back(std::move(change));
+        }
+    }
+    for (const auto& pa : a.plugins) {
+        if (seen.count(key(pa)) == 0) {
+            PluginChange change{pa.type, pa.name, pa.mapper, true, false, {}};
+            for (const auto& sa : pa.settings) {
+                if (!sa.value.is_null()) {
+                    change.settings.push_back({sa.name, &sa, nullptr});
+                }
+            }
+            changes.push_back(std::move(change));
+        }
+    }
+    return changes;
+}
+
+std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<PluginChange>& changes,
+                      bool reveal) {
+    std::string out = fmt::format("--- {}\n+++ {}\n", a.label, b.label);
+    auto shown = [&](const ResolvedSetting* s) {
+        if (s == nullptr || s->value.is_null()) {
+            return std::string("(unset)");
+        }
+        return display_value(*s, reveal);
+    };
+    for (const auto& change : changes) {
+        std::string title = fmt::format("{} ({})", change.name, singular(change.type));
+        if (change.only_in_a) {
+            title += fmt::format(", only in {}", a.label);
+        } else if (change.only_in_b) {
+            title += fmt::format(", only in {}", b.label);
+        }
+        out += fmt::format("\n{}\n", title);
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& s : change.settings) {
+            rows.push_back({s.name, shown(s.a), "->", shown(s.b)});
+        }
+        out += columns(rows, "  ");
+    }
+    if (changes.empty()) {
+        out += "\nno differences\n";
+    }
+    return out;
+}
+
+nlohmann::ordered_json diff_json(const DiffSide& a, const DiffSide& b, const std::vector<PluginChange>& changes,
+                                 bool reveal) {
+    auto side = [](const DiffSide& s) {
+        return nlohmann::ordered_json{
+            {"label", s.label},
+            {"environment", s.resolution->environment ? nlohmann::ordered_json(*s.resolution->environment) : nullptr},
+            {"revision", s.revision ? nlohmann::ordered_json(*s.revision) : nullptr}};
+    };
+    auto value = [&](const ResolvedSetting* s) -> nlohmann::ordered_json {
+        if (s == nullptr) {
+            return nullptr;
+        }
+        return {{"value", json_value(*s, reveal)}, {"source", std::string(meltano::source_name(s->source))}};
+    };
+    nlohmann::ordered_json out;
+    out["a"] = side(a);
+    out["b"] = side(b);
+    out["plugins"] = nlohmann::ordered_json::array();
+    for (const auto& change : changes) {
+        nlohmann::ordered_json p{{"type", type_name(change.type)}, {"name", change.name}};
+        if (change.mapper) {
+            p["mapper"] = *change.mapper;
+        }
+        p["only_in"] = change.only_in_a ? nlohmann::ordered_json("a")
+                       : change.only_in_b ? nlohmann::ordered_json("b")
+                                          : nlohmann::ordered_json(nullptr);
+        p["settings"] = nlohmann::ordered_json::array();
+        for (const auto& s : change.settings) {
+            p["settings"].push_back({{"name", s.name}, {"a", value(s.a)}, {"b", value(s.b)}});
+        }
+        out["plugins"].push_back(std::move(p));
+    }
+    return out;
+}
+
+}  // namespace dataops::report
