@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -83,20 +84,45 @@ struct FlatValue {
 
 struct FlatConfig {
     std::vector<FlatValue> entries;  ///< first-occurrence order; a repeated key keeps the last value
+    /// Built only once there are more than `linear_limit` entries: most configurations (every
+    /// environment's plugin block) have a handful of keys, and a scan beats a node-based map
+    /// that costs an allocation per key.
     StringMap<std::size_t> index;
+    static constexpr std::size_t linear_limit = 16;
+
+    std::ptrdiff_t find_index(std::string_view key) const {
+        if (entries.size() <= linear_limit) {
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                if (entries[i].key == key) {
+                    return static_cast<std::ptrdiff_t>(i);
+                }
+            }
+            return -1;
+        }
+        auto it = index.find(key);
+        return it == index.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+    }
 
     const FlatValue* find(std::string_view key) const {
-        auto it = index.find(key);
-        return it == index.end() ? nullptr : &entries[it->second];
+        const std::ptrdiff_t i = find_index(key);
+        return i < 0 ? nullptr : &entries[static_cast<std::size_t>(i)];
     }
 
     void put(std::string key, Json value, Position pos) {
-        auto [it, inserted] = index.emplace(key, entries.size());
-        if (inserted) {
-            entries.push_back(FlatValue{std::move(key), std::move(value), std::move(pos)});
-        } else {
-            entries[it->second].value = std::move(value);
-            entries[it->second].position = std::move(pos);
+        const std::ptrdiff_t i = find_index(key);
+        if (i >= 0) {
+            entries[static_cast<std::size_t>(i)].value = std::move(value);
+            entries[static_cast<std::size_t>(i)].position = std::move(pos);
+            return;
+        }
+        entries.push_back(FlatValue{std::move(key), std::move(value), std::move(pos)});
+        if (entries.size() == linear_limit + 1) {
+            index.reserve(entries.size() * 2);
+            for (std::size_t e = 0; e < entries.size(); ++e) {
+                index.emplace(entries[e].key, e);
+            }
+        } else if (entries.size() > linear_limit + 1) {
+            index.emplace(entries.back().key, entries.size() - 1);
         }
     }
 };
@@ -104,8 +130,9 @@ struct FlatConfig {
 /// Flatten a YAML mapping iteratively: non-empty mappings are descended into, everything else
 /// (including `{}` and lists) is a leaf. `prefix` is prepended to top-level keys ("_" for extras).
 /// `bad_key` is called for keys that are not strings (Meltano fails on those).
+template <typename BadKey>
 void flatten_into(FlatConfig& out, const yaml::NodeRef& mapping, std::string_view prefix,
-                  const std::function<void(const yaml::NodeRef&)>& bad_key) {
+                  const BadKey& bad_key) {
     if (!mapping || !mapping.is_mapping()) {
         return;
     }
@@ -266,7 +293,20 @@ struct PreparedPlugin {
     std::vector<std::uint32_t> sorted;  ///< def indices by name, for prefix scans
     std::vector<std::string> read_prefixes;
     std::vector<std::string> write_prefixes;
+    std::vector<std::string> read_prefix_vars;   ///< to_env_var(prefix, "") of read_prefixes
+    std::vector<std::string> write_prefix_vars;  ///< to_env_var(prefix, "") of write_prefixes
     FlatConfig yml;  ///< config_with_extras, flattened
+    /// Parallel to defs: where the name (or the first alias) is in `yml`, and the first alias whose
+    /// value differs from it (-1 for none). Both depend only on the plugin, not the environment.
+    std::vector<std::int32_t> yml_first;
+    std::vector<std::int32_t> yml_conflict;
+    /// Parallel to defs: hashes of the variables each def reads (a leading '!' dropped), so that
+    /// the per-environment check "is any of them defined at all" hashes nothing.
+    std::vector<std::uint32_t> read_hash_begin;  ///< defs.size() + 1 offsets into read_hashes
+    std::vector<std::size_t> read_hashes;
+    /// For object-kind defs: the defs named `<name or alias>.<key>`, per key, in def order.
+    std::vector<std::vector<std::vector<std::uint32_t>>> sub_defs;
+    EnvList plugin_env;  ///< the plugin's own `env:` block, as values
     EnvList info_env;
     Diagnostics diagnostics;  ///< environment-independent failures of this plugin
     bool prepared = false;
@@ -278,17 +318,53 @@ class PreparedProject {
 public:
     std::vector<PreparedPlugin> plugins;  ///< parallel to Project::plugins
     std::deque<SettingDefinition> owned;
+    /// Every variable name a plugin-level layer can define (plugins' `env:` blocks and the
+    /// MELTANO_<TYPE>_* info variables): with the per-environment names, the set a setting's
+    /// variables are checked against before any lookup.
+    std::vector<std::string> layer_names;
 };
 
 namespace {
 
+EnvList env_list(const std::vector<EnvEntry>& entries, bool stringify);
+
+/// Appends names not already in `out`. A long `inherit_from` chain gives every setting one
+/// name per ancestor, so past a few names the check uses a set instead of a scan (which made
+/// preparing a 3,000-plugin chain cubic). `out` must have capacity for every name pushed: the
+/// set keeps views of its elements.
+class UniqueNames {
+public:
+    explicit UniqueNames(std::vector<std::string>& out) : out_(out) {}
+    void push(std::string name) {
+        if (out_.size() < 16) {
+            if (std::find(out_.begin(), out_.end(), name) != out_.end()) {
+                return;
+            }
+        } else {
+            if (seen_.empty()) {
+                seen_.insert(out_.begin(), out_.end());
+            }
+            if (seen_.count(name) != 0) {
+                return;
+            }
+        }
+        out_.push_back(std::move(name));
+        if (!seen_.empty()) {
+            seen_.insert(out_.back());
+        }
+    }
+
+private:
+    std::vector<std::string>& out_;
+    std::unordered_set<std::string_view> seen_;
+};
+
 std::vector<std::string> uniques(std::vector<std::string> in) {
     std::vector<std::string> out;
     out.reserve(in.size());
+    UniqueNames names(out);
     for (auto& s : in) {
-        if (std::find(out.begin(), out.end(), s) == out.end()) {
-            out.push_back(std::move(s));
-        }
+        names.push(std::move(s));
     }
     return out;
 }
@@ -339,34 +415,56 @@ void add_missing(std::vector<const SettingDefinition*>& defs, const FlatConfig& 
     }
 }
 
+/// to_env_var(prefix, name) from the prefix already converted (to_env_var(prefix, "")):
+/// converting each prefix once per plugin rather than once per setting and prefix.
+std::string join_env_var(const std::string& converted_prefix, std::string_view name,
+                         std::string_view converted_name) {
+    std::string out;
+    out.reserve(converted_prefix.size() + converted_name.size() + 1);
+    out += converted_prefix;
+    if (!out.empty() && !name.empty()) {
+        out += '_';
+    }
+    out += converted_name;
+    return out;
+}
+
 void compute_env_names(const PreparedPlugin& pp, const SettingDefinition& def,
                        std::vector<std::string>& read, std::vector<std::string>& write) {
-    std::vector<std::string> r;
-    for (const auto& p : pp.read_prefixes) {
-        r.push_back(to_env_var(p, def.name));
+    // Same names, in the same first-occurrence order, as collecting every candidate and
+    // dropping repeats; built without the intermediate lists.
+    read.clear();
+    write.clear();
+    const std::string name = to_env_var("", def.name);
+    read.reserve(pp.read_prefix_vars.size() * (1 + def.aliases.size()) + def.env_aliases.size());
+    UniqueNames reads(read);
+    for (const auto& p : pp.read_prefix_vars) {
+        reads.push(join_env_var(p, def.name, name));
     }
     for (const auto& alias : def.aliases) {
-        for (const auto& p : pp.read_prefixes) {
-            r.push_back(to_env_var(p, alias));
+        const std::string converted = to_env_var("", alias);
+        for (const auto& p : pp.read_prefix_vars) {
+            reads.push(join_env_var(p, alias, converted));
         }
     }
     if (pp.shadowing) {
-        r.insert(r.end(), def.env_aliases.begin(), def.env_aliases.end());
+        for (const auto& alias : def.env_aliases) {
+            reads.push(alias);
+        }
     }
-    read = uniques(std::move(r));
-    std::vector<std::string> w;
+    write.reserve(1 + pp.write_prefix_vars.size() + def.env_aliases.size());
+    UniqueNames writes(write);
     if (def.env) {
-        w.push_back(*def.env);
+        writes.push(*def.env);
     }
-    for (const auto& p : pp.write_prefixes) {
-        w.push_back(to_env_var(p, def.name));
+    for (const auto& p : pp.write_prefix_vars) {
+        writes.push(join_env_var(p, def.name, name));
     }
     for (const auto& alias : def.env_aliases) {
         if (alias.empty() || alias.front() != '!') {
-            w.push_back(alias);
+            writes.push(alias);
         }
     }
-    write = uniques(std::move(w));
 }
 
 void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
@@ -530,6 +628,12 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
     wp.push_back(fmt::format("meltano_{}", plugin_type_verb(pp.meltano_type)));
     wp.erase(std::remove(wp.begin(), wp.end(), std::string()), wp.end());
     pp.write_prefixes = uniques(std::move(wp));
+    for (const auto& p : pp.read_prefixes) {
+        pp.read_prefix_vars.push_back(to_env_var(p, ""));
+    }
+    for (const auto& p : pp.write_prefixes) {
+        pp.write_prefix_vars.push_back(to_env_var(p, ""));
+    }
 
     pp.read_names.resize(pp.defs.size());
     pp.write_names.resize(pp.defs.size());
@@ -544,12 +648,72 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
     std::sort(pp.sorted.begin(), pp.sorted.end(),
               [&](std::uint32_t a, std::uint32_t b) { return pp.defs[a]->name < pp.defs[b]->name; });
 
+    pp.yml_first.assign(pp.defs.size(), -1);
+    pp.yml_conflict.assign(pp.defs.size(), -1);
+    pp.read_hash_begin.reserve(pp.defs.size() + 1);
+    pp.sub_defs.resize(pp.defs.size());
+    for (std::size_t d = 0; d < pp.defs.size(); ++d) {
+        const SettingDefinition& def = *pp.defs[d];
+        const auto index_of = [&](std::string_view key) -> std::int32_t {
+            return static_cast<std::int32_t>(pp.yml.find_index(key));
+        };
+        std::int32_t first = index_of(def.name);
+        std::int32_t conflict = -1;
+        for (const auto& alias : def.aliases) {
+            const std::int32_t v = index_of(alias);
+            if (v < 0) {
+                continue;
+            }
+            if (first < 0) {
+                first = v;
+            } else if (conflict < 0 && !json_equal(pp.yml.entries[static_cast<std::size_t>(v)].value,
+                                                   pp.yml.entries[static_cast<std::size_t>(first)].value)) {
+                conflict = v;
+            }
+        }
+        pp.yml_first[d] = first;
+        pp.yml_conflict[d] = conflict;
+        pp.read_hash_begin.push_back(static_cast<std::uint32_t>(pp.read_hashes.size()));
+        for (const auto& n : pp.read_names[d]) {
+            const std::string_view key =
+                !n.empty() && n.front() == '!' ? std::string_view(n).substr(1) : std::string_view(n);
+            pp.read_hashes.push_back(std::hash<std::string_view>{}(key));
+        }
+        if (def.kind == SettingKind::object) {
+            std::vector<std::string> keys{def.name};
+            keys.insert(keys.end(), def.aliases.begin(), def.aliases.end());
+            for (const auto& key : keys) {
+                const std::string prefix = key + ".";
+                std::vector<std::uint32_t> matches;
+                auto it = std::lower_bound(pp.sorted.begin(), pp.sorted.end(), prefix,
+                                           [&](std::uint32_t a, const std::string& p) {
+                                               return pp.defs[a]->name < p;
+                                           });
+                for (; it != pp.sorted.end() &&
+                       pp.defs[*it]->name.compare(0, prefix.size(), prefix) == 0;
+                     ++it) {
+                    matches.push_back(*it);
+                }
+                std::sort(matches.begin(), matches.end());
+                pp.sub_defs[d].push_back(std::move(matches));
+            }
+        }
+    }
+    pp.read_hash_begin.push_back(static_cast<std::uint32_t>(pp.read_hashes.size()));
+    pp.plugin_env = env_list(plugin.env, false);
+    for (const auto& e : plugin.env) {
+        prep.layer_names.push_back(e.name);
+    }
+
     const std::string singular = to_env_var("meltano", plugin_type_singular(pp.meltano_type));
     pp.info_env = {
         {singular + "_NAME", EnvVal{pp.meltano_name, {}}},
         {singular + "_NAMESPACE", EnvVal{pp.namespace_name, {}}},
         {singular + "_VARIANT", EnvVal{pp.variant, {}}},
     };
+    for (const auto& [name, value] : pp.info_env) {
+        prep.layer_names.push_back(name);
+    }
     pp.prepared = true;
 }
 
@@ -610,11 +774,16 @@ EnvList env_list(const std::vector<EnvEntry>& entries, bool stringify) {
     return out;
 }
 
+/// Where a value without a position came from (the process environment, no value at all).
+const Position no_position{};
+
 struct Result {
     Json value;
     Source source = Source::default_;
     bool expandable = false;
-    Position position;
+    /// Points into storage that outlives the resolve (the prepared project, a Ctx, the model),
+    /// so carrying a Result around never copies a file name.
+    const Position* position = &no_position;
     std::optional<std::string> env_var_used;
     std::optional<Source> inherited_source;
     std::optional<Json> unexpanded;
@@ -645,8 +814,11 @@ struct Ctx {
     const std::vector<std::string>& writes(std::size_t i) const {
         return i < pp->defs.size() ? pp->write_names[i] : *orphan_writes[i - pp->defs.size()];
     }
-    EnvList plugin_env;
-    EnvList env_level_env;   ///< expanded against this plugin's variables
+    const EnvList* plugin_env = nullptr;     ///< the prepared plugin's
+    /// The environment's `env:`: shared by every plugin when it references no variable, else
+    /// `own_env_level`, expanded against this plugin's variables.
+    const EnvList* env_level_env = nullptr;
+    EnvList own_env_level;
     EnvList env_plugin_env;
     std::shared_ptr<const EnvMap> inherited_env;  ///< ancestors' plugin-specific variables
     std::vector<std::optional<Result>> noexp;
@@ -655,13 +827,84 @@ struct Ctx {
     std::set<std::string> reported;
 };
 
+/// A set of variable names probed with precomputed hashes (open addressing, never shrinks).
+class NameSet {
+public:
+    void reserve(std::size_t n) {
+        std::size_t cap = 16;
+        while (cap < n * 2) {
+            cap *= 2;
+        }
+        slots_.assign(cap, Slot{});
+        mask_ = cap - 1;
+    }
+    void insert(std::string_view name) {
+        if ((size_ + 1) * 2 > slots_.size()) {
+            grow();
+        }
+        place(std::hash<std::string_view>{}(name), name);
+    }
+    bool contains(std::size_t hash, std::string_view name) const {
+        if (slots_.empty()) {
+            return false;
+        }
+        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            const Slot& slot = slots_[i];
+            if (!slot.used) {
+                return false;
+            }
+            if (slot.hash == hash && slot.name == name) {
+                return true;
+            }
+        }
+    }
+
+private:
+    struct Slot {
+        std::size_t hash = 0;
+        std::string_view name;
+        bool used = false;
+    };
+    void place(std::size_t hash, std::string_view name) {
+        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            Slot& slot = slots_[i];
+            if (!slot.used) {
+                slot = Slot{hash, name, true};
+                ++size_;
+                return;
+            }
+            if (slot.hash == hash && slot.name == name) {
+                return;
+            }
+        }
+    }
+    void grow() {
+        std::vector<Slot> old = std::move(slots_);
+        reserve(std::max<std::size_t>(16, old.size()));
+        size_ = 0;
+        for (const Slot& slot : old) {
+            if (slot.used) {
+                place(slot.hash, slot.name);
+            }
+        }
+    }
+    std::vector<Slot> slots_;
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+};
+
 struct Shared {
     const Project* project = nullptr;
     const ResolveOptions* options = nullptr;
     const Environment* environment = nullptr;
     EnvMap project_env;  ///< as_env > top-level env > built-ins > process env
+    /// Every name any variable layer (or the process env and .env, when consulted) defines: a
+    /// setting none of whose variables is in here has nothing in the env and dotenv stores.
+    NameSet defined;
+    /// The environment's `env:` when it references no variable (the same for every plugin).
+    std::optional<EnvList> shared_env_level;
     std::vector<UndefinedVariable>* undefined = nullptr;
-    std::set<std::string>* undefined_seen = nullptr;
+    std::unordered_set<std::string>* undefined_seen = nullptr;
     std::deque<std::vector<std::string>>* name_store = nullptr;
 };
 
@@ -670,11 +913,13 @@ const EnvVal* lookup_override(const Ctx& c, std::string_view name, bool include_
         if (const EnvVal* v = find_in(c.env_plugin_env, name)) {
             return v;
         }
-        if (const EnvVal* v = find_in(c.env_level_env, name)) {
-            return v;
+        if (c.env_level_env) {
+            if (const EnvVal* v = find_in(*c.env_level_env, name)) {
+                return v;
+            }
         }
     }
-    if (const EnvVal* v = find_in(c.plugin_env, name)) {
+    if (const EnvVal* v = find_in(*c.plugin_env, name)) {
         return v;
     }
     if (const EnvVal* v = find_in(c.pp->info_env, name)) {
@@ -699,8 +944,12 @@ bool keep_unexpanded(const Shared& s, std::string_view name) {
 void record_undefined(const Shared& s, const std::string& name, const Position& pos,
                       const std::optional<std::string>& plugin,
                       const std::optional<std::string>& setting) {
-    const std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", name, pos.file, pos.line,
-                                        pos.column, plugin.value_or(""), setting.value_or(""));
+    std::string key;
+    key.reserve(name.size() + pos.file.size() + 32 + (plugin ? plugin->size() : 0) +
+                (setting ? setting->size() : 0));
+    key.append(name).append(1, '\n').append(pos.file).append(1, '\n');
+    key.append(std::to_string(pos.line)).append(1, '\n').append(std::to_string(pos.column));
+    key.append(1, '\n').append(plugin.value_or("")).append(1, '\n').append(setting.value_or(""));
     if (s.undefined_seen->insert(key).second) {
         s.undefined->push_back(UndefinedVariable{name, plugin, setting, pos});
     }
@@ -709,19 +958,21 @@ void record_undefined(const Shared& s, const std::string& name, const Position& 
 /// Build the variables of a plugin's settings service (PluginSettingsService.__init__).
 void build_env(Ctx& c) {
     const Shared& s = *c.shared;
-    c.plugin_env = env_list(c.plugin->env, false);
+    c.plugin_env = &c.pp->plugin_env;
     if (c.env_cfg) {
         c.env_plugin_env = env_list(c.env_cfg->env, false);
     }
     if (c.parent) {
         // Everything the parent's service added on top of the project's variables.
         const Ctx& p = *c.parent;
-        if (p.plugin_env.empty() && p.env_level_env.empty() && p.env_plugin_env.empty()) {
+        static const EnvList no_env;
+        const EnvList& p_level = p.env_level_env ? *p.env_level_env : no_env;
+        if (p.plugin_env->empty() && p_level.empty() && p.env_plugin_env.empty()) {
             c.inherited_env = p.inherited_env;
         } else {
             auto merged = p.inherited_env ? std::make_shared<EnvMap>(*p.inherited_env)
                                           : std::make_shared<EnvMap>();
-            for (const EnvList* layer : {&p.plugin_env, &p.env_level_env, &p.env_plugin_env}) {
+            for (const EnvList* layer : {p.plugin_env, &p_level, &p.env_plugin_env}) {
                 for (const auto& [k, v] : *layer) {
                     (*merged)[k] = v;
                 }
@@ -729,8 +980,11 @@ void build_env(Ctx& c) {
             c.inherited_env = std::move(merged);
         }
     }
-    if (s.environment) {
+    if (s.environment && s.shared_env_level) {
+        c.env_level_env = &*s.shared_env_level;
+    } else if (s.environment) {
         // The environment's `env:` is expanded against everything built so far (not `.env`).
+        c.env_level_env = &c.own_env_level;
         for (const auto& e : s.environment->env) {
             Json v = yaml_to_json(e.value);
             if (v.is_string() && has_reference(v.get_ref<const std::string&>())) {
@@ -763,7 +1017,7 @@ void build_env(Ctx& c) {
                 }
                 v = std::move(expanded);
             }
-            c.env_level_env.emplace_back(e.name, EnvVal{std::move(v), e.position});
+            c.own_env_level.emplace_back(e.name, EnvVal{std::move(v), e.position});
         }
     }
 }
@@ -790,11 +1044,26 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand);
 Result raw_get(Ctx& c, std::uint32_t idx) {
     const Shared& s = *c.shared;
     const SettingDefinition& def = *c.def(idx);
+    const bool prepared_def = idx < c.pp->defs.size();
     Result r;
     // ENV, then DOTENV: every name Meltano reads; two set at once is an error. Nothing is
     // allocated unless a variable is found: this runs for every setting of every plugin.
     const auto& names = c.reads(idx);
-    for (int store = 0; store < 2; ++store) {
+    bool any_defined = false;
+    if (prepared_def) {
+        // The common case: none of the setting's variables is defined anywhere, which the
+        // precomputed hashes tell without hashing or scanning a layer.
+        const std::uint32_t begin = c.pp->read_hash_begin[idx];
+        for (std::size_t k = 0; k < names.size() && !any_defined; ++k) {
+            const std::string& n = names[k];
+            const std::string_view key =
+                !n.empty() && n.front() == '!' ? std::string_view(n).substr(1) : std::string_view(n);
+            any_defined = s.defined.contains(c.pp->read_hashes[begin + k], key);
+        }
+    } else {
+        any_defined = true;
+    }
+    for (int store = 0; store < 2 && any_defined; ++store) {
         if (store == 1 && !s.options->with_env) {
             break;
         }
@@ -802,15 +1071,19 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
             std::string_view key;
             const EnvVal* ptr;
             std::size_t holder;
+            const Position* pos;  ///< stable: never points into `holders`
         };
         std::vector<Hit> found;
         std::vector<EnvVal> holders;
         for (const auto& n : names) {
             const bool negated = !n.empty() && n.front() == '!';
             const std::string_view key = negated ? std::string_view(n).substr(1) : std::string_view(n);
-            Hit hit{key, nullptr, 0};
+            Hit hit{key, nullptr, 0, &no_position};
             if (store == 0) {
                 hit.ptr = lookup_override(c, key, true);
+                if (hit.ptr) {
+                    hit.pos = &hit.ptr->position;
+                }
                 if (!hit.ptr && s.options->with_env) {
                     auto it = s.options->process_env.find(std::string(key));
                     if (it != s.options->process_env.end()) {
@@ -866,7 +1139,7 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
         }
         const EnvVal& first = value_of(found[0]);
         r.value = json_copy(first.value);
-        r.position = first.position;
+        r.position = found[0].pos;
         r.env_var_used = std::string(found[0].key);
         r.source = store == 0 ? Source::env : Source::dotenv;
         if (!r.value.is_null()) {
@@ -879,17 +1152,28 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
             continue;
         }
         const FlatConfig& flat = store == 0 ? c.env_flat : c.pp->yml;
-        const FlatValue* first = flat.find(def.name);
+        const FlatValue* first = nullptr;
         const FlatValue* conflict = nullptr;
-        for (const auto& alias : def.aliases) {
-            const FlatValue* v = flat.find(alias);
-            if (!v) {
-                continue;
+        if (store == 1 && prepared_def) {
+            // Environment-independent: looked up once, when the project was prepared.
+            if (c.pp->yml_first[idx] >= 0) {
+                first = &flat.entries[static_cast<std::size_t>(c.pp->yml_first[idx])];
             }
-            if (!first) {
-                first = v;
-            } else if (!conflict && !json_equal(v->value, first->value)) {
-                conflict = v;
+            if (c.pp->yml_conflict[idx] >= 0) {
+                conflict = &flat.entries[static_cast<std::size_t>(c.pp->yml_conflict[idx])];
+            }
+        } else if (!flat.entries.empty()) {
+            first = flat.find(def.name);
+            for (const auto& alias : def.aliases) {
+                const FlatValue* v = flat.find(alias);
+                if (!v) {
+                    continue;
+                }
+                if (!first) {
+                    first = v;
+                } else if (!conflict && !json_equal(v->value, first->value)) {
+                    conflict = v;
+                }
             }
         }
         if (conflict) {
@@ -913,7 +1197,7 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
         r.source = store == 0 ? Source::meltano_environment : Source::meltano_yml;
         if (first) {
             r.value = json_copy(first->value);
-            r.position = first->position;
+            r.position = &first->position;
             r.expandable = true;
             if (!r.value.is_null()) {
                 return r;
@@ -941,7 +1225,7 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
     if (!def.value.is_null()) {
         r.value = json_copy(def.value);
         r.expandable = true;
-        r.position = def.position;
+        r.position = &def.position;
     }
     return r;
 }
@@ -1088,7 +1372,11 @@ Json nest_object(const Json& flat) {
 
 /// SettingDefinition.cast_value. Returns an error message when Meltano would raise.
 std::optional<std::string> cast_value(const SettingDefinition& def, Json& value) {
-    if (value.is_string()) {
+    const bool parses_strings = def.kind == SettingKind::boolean ||
+                                def.kind == SettingKind::integer ||
+                                def.kind == SettingKind::decimal ||
+                                def.kind == SettingKind::object || def.kind == SettingKind::array;
+    if (value.is_string() && parses_strings) {
         const std::string text = value.get<std::string>();
         switch (def.kind) {
         case SettingKind::boolean: {
@@ -1154,6 +1442,31 @@ std::optional<std::string> cast_value(const SettingDefinition& def, Json& value)
     return std::nullopt;
 }
 
+/// True when some string inside `value` contains a `$` (what expand_json could act on).
+bool json_has_reference(const Json& value) {
+    if (value.is_string()) {
+        return has_reference(value.get_ref<const std::string&>());
+    }
+    if (!value.is_structured()) {
+        return false;
+    }
+    std::vector<const Json*> stack{&value};
+    while (!stack.empty()) {
+        const Json* v = stack.back();
+        stack.pop_back();
+        if (v->is_string()) {
+            if (has_reference(v->get_ref<const std::string&>())) {
+                return true;
+            }
+        } else if (v->is_structured()) {
+            for (const auto& child : *v) {
+                stack.push_back(&child);
+            }
+        }
+    }
+    return false;
+}
+
 const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     auto& memo = expand ? c.full : c.noexp;
     if (memo.empty()) {
@@ -1167,9 +1480,10 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     Result r = raw_get(c, idx);
     const bool is_extra = !def.name.empty() && def.name.front() == '_';
 
-    if (expand && r.expandable && r.value.is_string() &&
-        !has_reference(r.value.get_ref<const std::string&>())) {
-        r.expandable = false;  // nothing to expand: skip building the resolver
+    if (expand && r.expandable && !json_has_reference(r.value)) {
+        // Nothing to expand (expand_json would change nothing and report nothing): skip the
+        // copy and the resolver.
+        r.expandable = false;
     }
     if (expand && r.expandable) {
         r.expandable = false;
@@ -1178,7 +1492,6 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
         const bool changed = expand_json(
             expanded,
             [&](std::string_view name) {
-                const std::string key(name);
                 if (is_extra) {
                     if (auto v = non_extra_var(c, name)) {
                         return VariableLookup{VariableLookup::Status::found, std::move(*v)};
@@ -1188,6 +1501,7 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
                     return VariableLookup{VariableLookup::Status::found, python_str(v->value)};
                 }
                 if (s.options->with_env) {
+                    const std::string key(name);
                     if (auto it = s.options->process_env.find(key);
                         it != s.options->process_env.end()) {
                         return VariableLookup{VariableLookup::Status::found, it->second};
@@ -1203,7 +1517,7 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
             },
             &missing);
         for (const auto& m : missing) {
-            record_undefined(s, m, r.position, c.plugin->name, def.name);
+            record_undefined(s, m, *r.position, c.plugin->name, def.name);
         }
         if (!missing.empty() && s.options->strict_env_var_mode) {
             add_diag(c, "strict:" + def.name,
@@ -1211,7 +1525,7 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
                                        fmt::format("setting '{}' of plugin '{}' references "
                                                    "variable '{}', which is not set",
                                                    def.name, c.plugin->name, missing.front()),
-                                       r.position,
+                                       *r.position,
                                        "set the variable, or turn off strict env var mode",
                                        c.plugin->name, s.options->environment));
             r.unexpanded = std::move(r.value);
@@ -1231,20 +1545,28 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
         // Assemble the object from every defined `<name>.<key>` (and alias) setting.
         Json object = Json::object();
         Source object_source = r.source;
-        Position object_pos = r.position;
+        const Position* object_pos = r.position;
         std::vector<std::string> keys{def.name};
         keys.insert(keys.end(), def.aliases.begin(), def.aliases.end());
-        for (const auto& key : keys) {
-            const std::string prefix = key + ".";
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            const std::string prefix = keys[k] + ".";
+            // Definition order, as Meltano iterates: the prepared defs' matches (found once per
+            // project), then this environment's orphans, which come after every prepared def.
             std::vector<std::uint32_t> matches;
-            const auto& sorted = c.pp->sorted;
-            auto it = std::lower_bound(sorted.begin(), sorted.end(), prefix,
-                                       [&](std::uint32_t a, const std::string& p) {
-                                           return c.pp->defs[a]->name < p;
-                                       });
-            for (; it != sorted.end() && c.pp->defs[*it]->name.compare(0, prefix.size(), prefix) == 0;
-                 ++it) {
-                matches.push_back(*it);
+            if (idx < c.pp->defs.size()) {
+                matches = c.pp->sub_defs[idx][k];
+            } else {
+                const auto& sorted = c.pp->sorted;
+                auto it = std::lower_bound(sorted.begin(), sorted.end(), prefix,
+                                           [&](std::uint32_t a, const std::string& p) {
+                                               return c.pp->defs[a]->name < p;
+                                           });
+                for (; it != sorted.end() &&
+                       c.pp->defs[*it]->name.compare(0, prefix.size(), prefix) == 0;
+                     ++it) {
+                    matches.push_back(*it);
+                }
+                std::sort(matches.begin(), matches.end());
             }
             for (std::uint32_t o = static_cast<std::uint32_t>(c.pp->defs.size()); o < c.size();
                  ++o) {
@@ -1252,7 +1574,6 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
                     matches.push_back(o);
                 }
             }
-            std::sort(matches.begin(), matches.end());  // definition order, as Meltano iterates
             for (std::uint32_t m : matches) {
                 const std::string nested = c.def(m)->name.substr(prefix.size());
                 if (object.contains(nested)) {
@@ -1282,7 +1603,7 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
                      plugin_diagnostic("invalid-setting-value",
                                        fmt::format("setting '{}' of plugin '{}': {}", def.name,
                                                    c.plugin->name, *error),
-                                       r.position,
+                                       *r.position,
                                        def.kind == SettingKind::options
                                            ? "use one of the setting's options"
                                            : fmt::format("give a value of kind '{}'",
@@ -1402,7 +1723,7 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
     Shared shared;
     shared.project = &project;
     shared.options = &options;
-    std::set<std::string> undefined_seen;
+    std::unordered_set<std::string> undefined_seen;
     shared.undefined = &res.undefined_variables;
     shared.undefined_seen = &undefined_seen;
     shared.name_store = &storage->names;
@@ -1467,6 +1788,62 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
     if (project.default_environment) {
         shared.project_env["MELTANO_DEFAULT_ENVIRONMENT"] =
             EnvVal{*project.default_environment, project.default_environment_position};
+    }
+
+    // Every name a variable layer can define, for the env store's quick "nothing here" check.
+    {
+        std::size_t count = shared.project_env.size() + prepared->layer_names.size();
+        if (shared.environment) {
+            count += shared.environment->env.size();
+            for (const auto& epc : shared.environment->plugins) {
+                count += epc.env.size();
+            }
+        }
+        if (options.with_env) {
+            count += options.process_env.size() + options.dotenv.size();
+        }
+        shared.defined.reserve(count);
+        for (const auto& [name, value] : shared.project_env) {
+            shared.defined.insert(name);
+        }
+        for (const auto& name : prepared->layer_names) {
+            shared.defined.insert(name);
+        }
+        if (shared.environment) {
+            for (const auto& e : shared.environment->env) {
+                shared.defined.insert(e.name);
+            }
+            for (const auto& epc : shared.environment->plugins) {
+                for (const auto& e : epc.env) {
+                    shared.defined.insert(e.name);
+                }
+            }
+        }
+        if (options.with_env) {
+            for (const auto& [name, value] : options.process_env) {
+                shared.defined.insert(name);
+            }
+            for (const auto& [name, value] : options.dotenv) {
+                shared.defined.insert(name);
+            }
+        }
+    }
+    // The environment's `env:` depends on the plugin only through the variables it references:
+    // without any, every plugin gets the same list, built once.
+    if (shared.environment) {
+        EnvList level;
+        bool plain = true;
+        for (const auto& e : shared.environment->env) {
+            Json v = yaml_to_json(e.value);
+            if (v.is_string() && has_reference(v.get_ref<const std::string&>())) {
+                plain = false;
+                break;
+            }
+            level.emplace_back(e.name, EnvVal{std::move(v), e.position});
+        }
+        if (plain) {
+            shared.shared_env_level = std::move(level);
+        }
     }
 
     // One context per plugin; parents are set up before their children.
@@ -1562,6 +1939,7 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
         }
     }
 
+    res.plugins.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         const Plugin& plugin = project.plugins[i];
         if (plugin.duplicate) {
@@ -1605,7 +1983,7 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
             s.custom = def.custom;
             s.extra = !def.name.empty() && def.name.front() == '_';
             s.unexpanded = std::move(r.unexpanded);
-            s.position = std::move(r.position);
+            s.position = *r.position;
             s.definition = &def;
             out.settings.push_back(std::move(s));
         }

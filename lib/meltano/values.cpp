@@ -530,28 +530,32 @@ Json yaml_to_json(const yaml::NodeRef& node) {
 }
 
 std::string to_env_var(std::string_view prefix, std::string_view name) {
-    std::string out;
-    out.reserve(prefix.size() + name.size() + 1);
+    // Written through a pointer into a pre-sized buffer: this runs for every name of every
+    // setting when a project is prepared, and appending char by char dominated it.
+    std::string out(prefix.size() + name.size() + 1, '\0');
+    char* const begin = out.data();
+    char* w = begin;
     for (std::string_view part : {prefix, name}) {
         if (part.empty()) {
             continue;
         }
-        if (!out.empty()) {
-            out += '_';
+        if (w != begin) {
+            *w++ = '_';
         }
         for (char ch : part) {
             const auto c = static_cast<unsigned char>(ch);
             if (c >= 'a' && c <= 'z') {
-                out += static_cast<char>(c - 'a' + 'A');
+                *w++ = static_cast<char>(c - 'a' + 'A');
             } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-                out += ch;
+                *w++ = ch;
             } else if ((c & 0xC0) == 0x80) {
                 // A UTF-8 continuation byte: Python replaced the whole code point with one '_'.
             } else {
-                out += '_';
+                *w++ = '_';
             }
         }
     }
+    out.resize(static_cast<std::size_t>(w - begin));
     return out;
 }
 

@@ -1147,3 +1147,140 @@ environments:
         CHECK(upper.diagnostics[0].hint.find("'prod'") != std::string::npos);
     }
 }
+
+namespace {
+
+/// Everything a Resolution reports, as text, so two resolutions can be compared whole.
+std::string fingerprint(const Resolution& r) {
+    std::string out = r.environment.value_or("<none>") + "\n";
+    for (const auto& u : r.undefined_variables) {
+        out += "undefined " + u.name + " " + u.plugin.value_or("-") + " " + u.setting.value_or("-") +
+               " " + u.position.file + ":" + std::to_string(u.position.line) + "\n";
+    }
+    for (const auto& d : r.diagnostics) {
+        out += "diagnostic " + d.code + " " + d.message + "\n";
+    }
+    for (const auto& p : r.plugins) {
+        out += "plugin " + p.name + " " + p.namespace_name + " " + p.variant + "\n";
+        for (const auto& d : p.diagnostics) {
+            out += "  diagnostic " + d.code + " " + d.message + " " + d.file + ":" +
+                   std::to_string(d.line) + "\n";
+        }
+        for (const auto& [k, v] : p.invocation_env) {
+            out += "  invocation " + k + "=" + v + "\n";
+        }
+        for (const auto& s : p.settings) {
+            out += "  " + s.name + "=" + s.value.dump() + " " + std::string(source_name(s.source)) +
+                   " " + s.inherited_from.value_or("-") + " " +
+                   (s.inherited_source ? std::string(source_name(*s.inherited_source)) : "-") + " " +
+                   s.env_var_used.value_or("-") + " " +
+                   (s.unexpanded ? s.unexpanded->dump() : "-") + " " + s.position.file + ":" +
+                   std::to_string(s.position.line) + ":" + std::to_string(s.position.column) +
+                   " " + std::string(s.env_var) + " [";
+            for (const auto& v : s.env_vars) {
+                out += v + ",";
+            }
+            out += "]" + std::to_string(s.custom) + std::to_string(s.extra) + "\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("resolving one environment after another gives what resolving it alone gives",
+          "[meltano][resolve]") {
+    // The prepared project is shared by every resolve of a Project: nothing an environment
+    // adds (orphan settings, env blocks, expanded variables) may leak into the next one.
+    const std::string yml = R"(version: 1
+env:
+  TOP: top
+environments:
+- name: a
+  env:
+    LEVEL: a-$TOP
+    TAP_ONE_PASSWORD: from-env-a
+  config:
+    plugins:
+      extractors:
+      - name: tap-one
+        config:
+          host: a-host
+          orphan_a: only-in-a
+          nested:
+            deep: a-deep
+        env:
+          PLUGIN_A: pa
+        select: [a.*]
+      - name: tap-child
+        config:
+          port: 1
+- name: b
+  env:
+    LEVEL: plain-b
+  config:
+    plugins:
+      extractors:
+      - name: tap-one
+        config:
+          orphan_b: ${LEVEL}-${MISSING_B}
+      loaders:
+      - name: target-two
+        config:
+          dir: $LEVEL
+- name: c
+plugins:
+  extractors:
+  - name: tap-one
+    namespace: tap_one
+    env:
+      OWN: own-$TOP
+    settings:
+    - name: host
+      aliases: [hostname]
+    - name: password
+      kind: password
+    - name: port
+      kind: integer
+      value: 5432
+    - name: nested
+      kind: object
+    config:
+      host: base-host
+      user: ${TOP}-user
+  - name: tap-child
+    inherit_from: tap-one
+    config:
+      extra_key: $OWN
+  loaders:
+  - name: target-two
+    namespace: target_two
+    config:
+      dir: base
+)";
+    for (const bool invocation : {false, true}) {
+        ResolveOptions options;
+        options.invocation_env = invocation;
+        INFO("invocation_env " << invocation);
+        for (const auto& first : std::vector<std::optional<std::string>>{
+                 "a", "b", "c", std::nullopt, "missing"}) {
+            for (const auto& second : std::vector<std::optional<std::string>>{
+                     "a", "b", "c", std::nullopt}) {
+                INFO("first " << first.value_or("<none>") << ", then "
+                              << second.value_or("<none>"));
+                ProjectDir fresh;
+                fresh.write("meltano.yml", yml);
+                auto alone = fresh.load();
+                const std::string expected = fingerprint(resolve_in(*alone, second, options));
+
+                ProjectDir reused;
+                reused.write("meltano.yml", yml);
+                auto project = reused.load();
+                (void)resolve_in(*project, first, options);
+                CHECK(fingerprint(resolve_in(*project, second, options)) == expected);
+                // And again, once every cache is warm.
+                CHECK(fingerprint(resolve_in(*project, second, options)) == expected);
+            }
+        }
+    }
+}

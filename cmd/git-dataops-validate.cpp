@@ -1,0 +1,124 @@
+// git dataops validate: the resolution errors Meltano would silently accept, before they reach
+// staging or prod.
+#include <iostream>
+
+#include <dataops/cli/main.hpp>
+#include <dataops/meltano/project.hpp>
+#include <dataops/meltano/validate.hpp>
+#include <dataops/report/diagnostics_report.hpp>
+#include <dataops/report/env_report.hpp>
+#include <dataops/stages/pipeline.hpp>
+#include <dataops/util/error.hpp>
+#include <dataops/workspace/workspace.hpp>
+#include <fmt/format.h>
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: git dataops validate [--env <name>]... [--all] [--rev <rev>] [--project <dir>]
+                             [--format text|json|github] [--strict] [--with-env]
+
+Validate the Meltano project (the working tree, or the tree of <rev>) for the given
+environments: by default every environment a pipeline stage runs, else all. Exit 0 when there
+are no errors (warnings allowed), 1 when there is any. Every diagnostic has a stable code,
+documented in docs/diagnostics.md.
+
+    --env <name>        validate for this environment (repeatable)
+    --all               validate for every environment of the project
+    --rev <rev>         read the project at <rev> instead of the working tree
+    --project <dir>     the directory holding meltano.yml
+    --format <format>   text (default), json, or github (workflow annotations)
+    --strict            references to variables nothing defines are errors, not warnings
+    --with-env          also use the process environment and the project's .env
+)";
+
+using namespace dataops;
+
+struct Options {
+    std::vector<std::string> environments;
+    bool all = false;
+    std::optional<std::string> rev;
+    std::optional<std::string> project;
+    std::string format = "text";
+    bool strict = false;
+    bool with_env = false;
+};
+
+int run(const Options& options) {
+    auto ws = workspace::open({options.project, options.rev});
+    auto load = meltano::load_project(*ws.source, ws.project_dir);
+
+    meltano::ValidateOptions validate_options;
+    validate_options.strict = options.strict;
+    if (options.with_env) {
+        validate_options.with_env = true;
+        validate_options.process_env = workspace::process_environment();
+        validate_options.dotenv = workspace::read_dotenv(ws);
+        if (!ws.project_root.empty()) {
+            validate_options.project_root = ws.project_root;
+        }
+    }
+    if (!options.environments.empty()) {
+        validate_options.environments = options.environments;
+    } else if (!options.all && load.project) {
+        // The environments the pipeline runs, those the project defines; else all of them.
+        for (const auto& stage : stages::load_pipeline(ws.repository.config()).stages) {
+            if (load.project->find_environment(stage.environment) != nullptr) {
+                validate_options.environments.push_back(stage.environment);
+            }
+        }
+    }
+    auto result = meltano::validate(load, validate_options);
+    const bool ok = !meltano::has_errors(result.diagnostics);
+    if (options.format == "json") {
+        nlohmann::ordered_json out;
+        out["ok"] = ok;
+        auto commit = ws.source->commit();
+        out["revision"] = commit ? nlohmann::ordered_json(*commit) : nullptr;
+        out["environments"] = result.environments;
+        out["diagnostics"] = nlohmann::ordered_json::array();
+        for (const auto& d : result.diagnostics) {
+            out["diagnostics"].push_back(report::diagnostic_json(d));
+        }
+        std::cout << out.dump(2) << '\n';
+    } else if (options.format == "github") {
+        for (const auto& d : result.diagnostics) {
+            std::cout << report::github_annotation(d) << '\n';
+        }
+    } else {
+        for (const auto& d : result.diagnostics) {
+            std::cout << report::format_diagnostic(d);
+        }
+        std::string envs;
+        for (const auto& e : result.environments) {
+            envs += (envs.empty() ? "" : ", ") + e;
+        }
+        std::cerr << fmt::format("{}: {} ({} of {}, environments: {})\n", ok ? "ok" : "failed",
+                                 report::summary(result.diagnostics),
+                                 git::join_path(ws.project_dir, "meltano.yml"), ws.source->describe(),
+                                 envs.empty() ? "none" : envs);
+    }
+    return ok ? cli::exit_ok : cli::exit_no;
+}
+
+int parse_and_run(const std::vector<std::string>& args) {
+    Options options;
+    CLI::App app;
+    app.add_option("--env", options.environments);
+    app.add_flag("--all", options.all);
+    app.add_option("--rev", options.rev);
+    app.add_option("--project", options.project);
+    app.add_option("--format", options.format)->check(CLI::IsMember({"text", "json", "github"}));
+    app.add_flag("--strict", options.strict);
+    app.add_flag("--with-env", options.with_env);
+    cli::parse(app, args);
+    if (options.all && !options.environments.empty()) {
+        throw UsageError("--all and --env cannot be used together");
+    }
+    return run(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return dataops::cli::run_main(argc, argv, kUsage, parse_and_run);
+}

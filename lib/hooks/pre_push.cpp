@@ -1,0 +1,178 @@
+#include <dataops/hooks/pre_push.hpp>
+
+#include <set>
+
+#include <dataops/git/revision_source.hpp>
+#include <dataops/meltano/project.hpp>
+#include <dataops/meltano/validate.hpp>
+#include <dataops/report/env_report.hpp>
+#include <dataops/stages/pipeline.hpp>
+#include <dataops/util/error.hpp>
+#include <dataops/util/strings.hpp>
+#include <fmt/format.h>
+
+namespace dataops::hooks {
+namespace {
+
+bool all_zeros(std::string_view oid) {
+    return !oid.empty() && oid.find_first_not_of('0') == std::string_view::npos;
+}
+
+enum class Unmapped { ignore, warn, block };
+
+Unmapped unmapped_policy(const git::Config& config) {
+    auto value = config.get("dataops.hook.unmapped").value_or("block");
+    if (value == "ignore") {
+        return Unmapped::ignore;
+    }
+    if (value == "warn") {
+        return Unmapped::warn;
+    }
+    if (value == "block") {
+        return Unmapped::block;
+    }
+    throw Error(fmt::format("bad config value '{}' for 'dataops.hook.unmapped'", value),
+                {"use one of: ignore, warn, block"});
+}
+
+std::string short_ref(std::string_view ref) {
+    for (std::string_view prefix : {"refs/heads/", "refs/tags/"}) {
+        if (util::starts_with(ref, prefix)) {
+            return std::string(ref.substr(prefix.size()));
+        }
+    }
+    return std::string(ref);
+}
+
+/// Other environments' problems are reported, not enforced: they block at their own stage.
+void demote_other_environments(meltano::Diagnostics& diagnostics, const std::string& environment) {
+    for (auto& d : diagnostics) {
+        if (d.severity == meltano::Severity::error && d.environment && *d.environment != environment) {
+            d.severity = meltano::Severity::warning;
+            d.message += fmt::format(" (blocks pushes to the stage of environment '{}')", *d.environment);
+        }
+    }
+}
+
+}  // namespace
+
+bool PushUpdate::is_delete() const {
+    return local_ref == "(delete)" || all_zeros(local_oid);
+}
+
+std::vector<PushUpdate> parse_pre_push_input(std::string_view text) {
+    std::vector<PushUpdate> updates;
+    for (const auto& line : util::split_lines(text)) {
+        if (line.empty()) {
+            continue;
+        }
+        // From the right: the local side may contain spaces (`git push origin 'HEAD~1:main'`
+        // arrives as typed).
+        auto p3 = line.rfind(' ');
+        auto p2 = p3 == std::string::npos ? p3 : line.rfind(' ', p3 - 1);
+        auto p1 = p2 == std::string::npos || p2 == 0 ? std::string::npos : line.rfind(' ', p2 - 1);
+        if (p1 == std::string::npos || p1 == 0) {
+            throw Error(fmt::format("cannot parse the pre-push input line '{}'", line),
+                        {"git feeds '<local-ref> <local-oid> <remote-ref> <remote-oid>' lines"});
+        }
+        PushUpdate update;
+        update.local_ref = line.substr(0, p1);
+        update.local_oid = line.substr(p1 + 1, p2 - p1 - 1);
+        update.remote_ref = line.substr(p2 + 1, p3 - p2 - 1);
+        update.remote_oid = line.substr(p3 + 1);
+        updates.push_back(std::move(update));
+    }
+    return updates;
+}
+
+HookReport run_pre_push(const git::Repository& repository, const PrePushRequest& request) {
+    HookReport report;
+    const auto& config = repository.config();
+    const auto pipeline = stages::load_pipeline(config);
+    const Unmapped policy = unmapped_policy(config);
+    const std::string project_dir = git::normalize_relative(config.get("dataops.project").value_or("")).value_or("");
+    const std::string file = git::join_path(project_dir, "meltano.yml");
+    std::set<std::pair<std::string, std::string>> checked;  // (commit, environment or "")
+    int errors = 0;
+    std::string blocked_what;
+
+    for (const auto& update : parse_pre_push_input(request.input)) {
+        if (update.is_delete()) {
+            continue;
+        }
+        // Tags arrive as the tag object: the source peels to the commit, or to nothing.
+        std::unique_ptr<git::FileSource> source;
+        try {
+            source = git::make_revision_source(update.local_oid + "^{commit}", repository.location().git_dir);
+        } catch (const Error&) {
+            continue;  // a tag of a tree or blob: no meltano.yml to judge
+        }
+        const std::string commit = *source->commit();
+        const stages::Stage* stage =
+            stages::match_push(pipeline, config, request.remote_name, request.remote_url, update.remote_ref);
+        if (stage == nullptr && policy == Unmapped::ignore) {
+            continue;
+        }
+        const std::string environment = stage != nullptr ? stage->environment : std::string();
+        if (!checked.insert({commit, environment}).second) {
+            continue;
+        }
+        if (source->kind(file) == git::EntryKind::missing) {
+            continue;  // not a Meltano project at this commit: nothing to judge
+        }
+        const std::string target = stage != nullptr
+                                       ? fmt::format("push to {}/{}", stage->remote, stage->branch)
+                                       : fmt::format("push to {} {}", request.remote_name, short_ref(update.remote_ref));
+        auto load = meltano::load_project(*source, project_dir);
+        meltano::ValidationResult result;
+        if (stage != nullptr) {
+            report.lines.push_back(fmt::format("git-dataops: checking {} of {} for environment '{}' ({})", file,
+                                               source->describe(), environment, target));
+            meltano::ValidateOptions options;
+            options.environments = {environment};
+            bool defined = load.project && load.project->find_environment(environment) != nullptr;
+            result = meltano::validate(load, options);
+            if (load.project && !defined) {
+                meltano::Diagnostic d;
+                d.code = "stage-environment-undefined";
+                d.message = fmt::format("stage '{}' runs environment '{}', which is not defined", stage->name,
+                                        environment);
+                d.file = file;
+                d.environment = environment;
+                d.hint = fmt::format("define it in {}, or set 'dataops.{}.environment'", file, stage->name);
+                result.diagnostics.insert(result.diagnostics.begin(), d);
+            }
+            demote_other_environments(result.diagnostics, environment);
+        } else {
+            report.lines.push_back(fmt::format(
+                "git-dataops: checking {} of {} ({}, outside the pipeline: syntax and shape only)", file,
+                source->describe(), target));
+            result = meltano::validate_structure(load);
+        }
+        int these_errors = 0;
+        for (const auto& d : result.diagnostics) {
+            std::string text = report::format_diagnostic(d);
+            while (!text.empty() && text.back() == '\n') {
+                text.pop_back();
+            }
+            report.lines.push_back(text);
+            if (d.severity == meltano::Severity::error) {
+                ++these_errors;
+            }
+        }
+        if (these_errors > 0 && (stage != nullptr || policy == Unmapped::block)) {
+            errors += these_errors;
+            blocked_what = fmt::format("{} of {}", file, source->describe());
+        }
+    }
+    if (errors > 0) {
+        report.blocked = true;
+        report.lines.push_back(fmt::format("git-dataops: push blocked: {} error{} in {}", errors,
+                                           errors == 1 ? "" : "s", blocked_what));
+        report.lines.push_back(
+            "hint: fix and commit, or bypass this check with 'git push --no-verify' (or DATAOPS_SKIP=1)");
+    }
+    return report;
+}
+
+}  // namespace dataops::hooks

@@ -1,0 +1,45 @@
+#pragma once
+/// The pre-push check: validate the meltano.yml of the commits being pushed, for the environment
+/// of the stage they are pushed to. The protocol is git's (githooks(5)); what is judged is the
+/// pushed commit's tree, never the working tree.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dataops/git/repository.hpp>
+
+namespace dataops::hooks {
+
+/// One line of the pre-push hook's stdin.
+struct PushUpdate {
+    std::string local_ref;   ///< as typed (may contain spaces), or "(delete)"
+    std::string local_oid;
+    std::string remote_ref;
+    std::string remote_oid;  ///< all zeros for a new remote ref
+    bool is_delete() const;
+};
+
+/// Parse the hook's stdin, splitting each line from the right (the local side is whatever the
+/// user typed). Throws dataops::Error on a line that is not `<ref> <oid> <ref> <oid>`.
+std::vector<PushUpdate> parse_pre_push_input(std::string_view text);
+
+/// What the hook found: lines for stderr (already formatted) and the verdict.
+struct HookReport {
+    std::vector<std::string> lines;
+    bool blocked = false;
+};
+
+struct PrePushRequest {
+    std::string remote_name;  ///< $1
+    std::string remote_url;   ///< $2
+    std::string input;        ///< stdin, byte for byte
+};
+
+/// Validate every pushed commit. Errors for the target stage's environment (and errors that
+/// break every environment) block; errors in other environments' blocks are warnings (they block
+/// at their own stage). Pushes outside the pipeline follow `dataops.hook.unmapped`
+/// (ignore | warn | block, default block), checking only what breaks every environment.
+HookReport run_pre_push(const git::Repository& repository, const PrePushRequest& request);
+
+}  // namespace dataops::hooks

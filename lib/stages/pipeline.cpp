@@ -1,0 +1,134 @@
+#include <dataops/stages/pipeline.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include <dataops/util/error.hpp>
+#include <dataops/util/strings.hpp>
+#include <fmt/format.h>
+
+namespace dataops::stages {
+
+const Stage* Pipeline::find(std::string_view name) const {
+    for (const auto& stage : stages) {
+        if (stage.name == name) {
+            return &stage;
+        }
+    }
+    return nullptr;
+}
+
+const Stage* Pipeline::previous(const Stage& stage) const {
+    for (std::size_t i = 1; i < stages.size(); ++i) {
+        if (stages[i].name == stage.name) {
+            return &stages[i - 1];
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> split_stage_list(std::string_view text) {
+    std::vector<std::string> out;
+    std::string current;
+    for (char c : text) {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c)) != 0) {
+            if (!current.empty()) {
+                out.push_back(current);
+                current.clear();
+            }
+        } else {
+            current += c;
+        }
+    }
+    if (!current.empty()) {
+        out.push_back(current);
+    }
+    return out;
+}
+
+bool valid_stage_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+    });
+}
+
+Pipeline load_pipeline(const git::Config& config) {
+    Pipeline pipeline;
+    std::vector<std::string> names = {"dev", "staging", "prod"};
+    if (auto configured = config.get("dataops.stages")) {
+        names = split_stage_list(*configured);
+        pipeline.configured = true;
+        if (names.empty()) {
+            throw Error("bad config value for 'dataops.stages': no stages",
+                        {"list them in order: git config dataops.stages 'dev staging prod'"});
+        }
+    }
+    for (const auto& name : names) {
+        if (!valid_stage_name(name)) {
+            throw Error(fmt::format("bad stage name '{}' in 'dataops.stages'", name),
+                        {"use letters, digits, '-', '_' and '.'"});
+        }
+        if (pipeline.find(name) != nullptr) {
+            throw Error(fmt::format("stage '{}' appears twice in 'dataops.stages'", name));
+        }
+        Stage stage;
+        stage.name = name;
+        stage.remote = config.get(fmt::format("dataops.{}.remote", name)).value_or(name);
+        stage.branch = config.get(fmt::format("dataops.{}.branch", name)).value_or("main");
+        stage.environment = config.get(fmt::format("dataops.{}.environment", name)).value_or(name);
+        if (util::starts_with(stage.branch, "refs/heads/")) {
+            stage.branch.erase(0, 11);
+        }
+        pipeline.stages.push_back(std::move(stage));
+    }
+    return pipeline;
+}
+
+std::vector<std::string> remote_urls(const git::Config& config, std::string_view remote) {
+    auto urls = config.get_all(fmt::format("remote.{}.pushurl", remote));
+    if (urls.empty()) {
+        urls = config.get_all(fmt::format("remote.{}.url", remote));
+    }
+    return urls;
+}
+
+namespace {
+
+/// URLs compare equal modulo a trailing slash and a trailing ".git".
+std::string comparable_url(std::string url) {
+    while (!url.empty() && url.back() == '/') {
+        url.pop_back();
+    }
+    if (util::ends_with(url, ".git")) {
+        url.erase(url.size() - 4);
+    }
+    return url;
+}
+
+}  // namespace
+
+const Stage* match_push(const Pipeline& pipeline, const git::Config& config, std::string_view remote_name,
+                        std::string_view remote_url, std::string_view remote_ref) {
+    const std::string branch_ref_prefix = "refs/heads/";
+    if (!util::starts_with(remote_ref, branch_ref_prefix)) {
+        return nullptr;
+    }
+    std::string_view branch = remote_ref.substr(branch_ref_prefix.size());
+    // A named remote: git passes its name; a URL pushed to directly: git passes the URL twice.
+    for (const auto& stage : pipeline.stages) {
+        if (stage.remote == remote_name && remote_name != remote_url) {
+            return stage.branch == branch ? &stage : nullptr;
+        }
+    }
+    const std::string wanted = comparable_url(std::string(remote_url));
+    for (const auto& stage : pipeline.stages) {
+        for (const auto& url : remote_urls(config, stage.remote)) {
+            if (comparable_url(url) == wanted && stage.branch == branch) {
+                return &stage;
+            }
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace dataops::stages
