@@ -105,6 +105,22 @@ std::optional<PluginType> parse_plugin_type(std::string_view key) {
     return std::nullopt;
 }
 
+Diagnostic diagnostic_at(std::string code, Severity severity, std::string message, const Position& pos,
+                         std::string hint, std::optional<std::string> environment,
+                         std::optional<std::string> plugin) {
+    Diagnostic d;
+    d.code = std::move(code);
+    d.severity = severity;
+    d.message = std::move(message);
+    d.file = pos.file;
+    d.line = pos.line;
+    d.column = pos.column;
+    d.environment = std::move(environment);
+    d.plugin = std::move(plugin);
+    d.hint = std::move(hint);
+    return d;
+}
+
 Position position_of(const yaml::NodeRef& node) {
     if (!node) {
         return {};
@@ -523,17 +539,8 @@ private:
     void add(std::string code, Severity severity, std::string message, const Position& pos,
              std::string hint, std::optional<std::string> environment = std::nullopt,
              std::optional<std::string> plugin = std::nullopt) {
-        Diagnostic d;
-        d.code = std::move(code);
-        d.severity = severity;
-        d.message = std::move(message);
-        d.file = pos.file;
-        d.line = pos.line;
-        d.column = pos.column;
-        d.environment = std::move(environment);
-        d.plugin = std::move(plugin);
-        d.hint = std::move(hint);
-        diags_.push_back(std::move(d));
+        diags_.push_back(diagnostic_at(std::move(code), severity, std::move(message), pos, std::move(hint),
+                                       std::move(environment), std::move(plugin)));
     }
 
     const yaml::Document* parse_file(const std::string& path, const std::string& text);

@@ -57,6 +57,11 @@ struct Position {
     std::uint32_t column = 0;
 };
 
+/// A finding at `pos` (the one way the loader and the validator build a Diagnostic).
+Diagnostic diagnostic_at(std::string code, Severity severity, std::string message, const Position& pos,
+                         std::string hint, std::optional<std::string> environment = std::nullopt,
+                         std::optional<std::string> plugin = std::nullopt);
+
 /// The position of a node (its file is the repository-relative path it was parsed from).
 Position position_of(const yaml::NodeRef& node);
 /// The position of the key `key` in a mapping node, if present.

@@ -23,21 +23,6 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-Diagnostic make(std::string code, Severity severity, std::string message, const Position& pos,
-                std::string hint, std::optional<std::string> environment = std::nullopt,
-                std::optional<std::string> plugin = std::nullopt) {
-    Diagnostic d;
-    d.code = std::move(code);
-    d.severity = severity;
-    d.message = std::move(message);
-    d.file = pos.file;
-    d.line = pos.line;
-    d.column = pos.column;
-    d.environment = std::move(environment);
-    d.plugin = std::move(plugin);
-    d.hint = std::move(hint);
-    return d;
-}
 
 /// Identity of a finding regardless of the environment it was found in.
 std::string finding_key(const Diagnostic& d) {
@@ -410,7 +395,7 @@ Diagnostics Validator::findings(const Resolution& resolution,
         } else {
             message = fmt::format("variable '{}' is referenced but nothing defines it", uv.name);
         }
-        found.push_back(make(
+        found.push_back(diagnostic_at(
             "undefined-variable", undefined_severity, std::move(message), uv.position,
             options_.with_env
                 ? fmt::format("Meltano expands it to an empty string: define '{}' in an 'env:' "
@@ -457,7 +442,7 @@ Diagnostics Validator::findings(const Resolution& resolution,
                 if (b == info.base_settings.end() || b->second->value.is_null()) {
                     continue;
                 }
-                found.push_back(make(
+                found.push_back(diagnostic_at(
                     "empty-expansion", Severity::warning,
                     fmt::format("setting '{}' of {} expands to an empty value in environment "
                                 "'{}', which drops its base value",
@@ -470,7 +455,7 @@ Diagnostics Validator::findings(const Resolution& resolution,
                     env, rp.name));
             } else if (s.source == Source::meltano_yml && s.definition != nullptr &&
                        !s.definition->value.is_null()) {
-                found.push_back(make(
+                found.push_back(diagnostic_at(
                     "empty-expansion", Severity::warning,
                     fmt::format("setting '{}' of {} expands to an empty value, which drops its "
                                 "default",
@@ -523,7 +508,7 @@ Diagnostics Validator::findings(const Resolution& resolution,
                 if (auto it = by_name.find(best_missing.front()); it != by_name.end()) {
                     first_var = std::string(it->second->env_var);
                 }
-                found.push_back(make(
+                found.push_back(diagnostic_at(
                     "missing-required-settings", Severity::warning,
                     fmt::format("{} is missing required setting{} {}", what,
                                 best_missing.size() == 1 ? "" : "s", quoted_list(best_missing)),
@@ -557,7 +542,7 @@ void Validator::check_default_environment() {
                                            "remove 'default_environment'")
                              : fmt::format("known environments: {}", quoted_list(names));
     }
-    out_.push_back(make("unknown-default-environment", Severity::error,
+    out_.push_back(diagnostic_at("unknown-default-environment", Severity::error,
                         fmt::format("default environment '{}' is not defined",
                                     *p_.default_environment),
                         p_.default_environment_position,
@@ -633,7 +618,7 @@ void Validator::check_environment_plugins(const Environment& env) {
             }
             if (other == nullptr && !it->second.empty() && pc.type == PluginType::mappers) {
                 const Plugin* mapping = it->second.front();
-                out_.push_back(make(
+                out_.push_back(diagnostic_at(
                     "unknown-plugin", Severity::error,
                     fmt::format("environment '{}' configures mapper '{}', which is not defined",
                                 env.name, pc.name),
@@ -646,7 +631,7 @@ void Validator::check_environment_plugins(const Environment& env) {
             }
         }
         if (other != nullptr) {
-            out_.push_back(make(
+            out_.push_back(diagnostic_at(
                 "wrong-plugin-type", Severity::error,
                 fmt::format("environment '{}' configures '{}' as {}, but it is {}", env.name,
                             pc.name, with_article(singular),
@@ -666,7 +651,7 @@ void Validator::check_environment_plugins(const Environment& env) {
                                           "entry",
                                           consequence, singular, pc.name, type_name)
                             : hint;
-        out_.push_back(make("unknown-plugin", Severity::error,
+        out_.push_back(diagnostic_at("unknown-plugin", Severity::error,
                             fmt::format("environment '{}' configures {} '{}', which is not defined",
                                         env.name, singular, pc.name),
                             pos, std::move(hint), env.name, pc.name));
@@ -690,7 +675,7 @@ void Validator::check_jobs_and_schedules() {
         auto [it, inserted] = first_job.emplace(job.name, &job);
         if (!inserted && (job.position.file == p_.files.front() ||
                           it->second->position.file == p_.files.front())) {
-            out_.push_back(make("duplicate-job", Severity::warning,
+            out_.push_back(diagnostic_at("duplicate-job", Severity::warning,
                                 fmt::format("job '{}' is defined twice; Meltano uses the first one",
                                             job.name),
                                 job.position,
@@ -750,7 +735,7 @@ void Validator::check_jobs_and_schedules() {
                     hint = "a task names plugins (optionally 'plugin:command') or jobs: define "
                            "it or fix the name";
                 }
-                out_.push_back(make("unknown-plugin", Severity::error,
+                out_.push_back(diagnostic_at("unknown-plugin", Severity::error,
                                     fmt::format("job '{}' runs '{}', which is neither a plugin "
                                                 "nor a job",
                                                 job.name, name),
@@ -765,7 +750,7 @@ void Validator::check_jobs_and_schedules() {
         auto [it, inserted] = first_schedule.emplace(schedule.name, &schedule);
         if (!inserted && (schedule.position.file == p_.files.front() ||
                           it->second->position.file == p_.files.front())) {
-            out_.push_back(make("duplicate-schedule", Severity::warning,
+            out_.push_back(diagnostic_at("duplicate-schedule", Severity::warning,
                                 fmt::format("schedule '{}' is defined twice; Meltano uses the "
                                             "first one",
                                             schedule.name),
@@ -780,7 +765,7 @@ void Validator::check_jobs_and_schedules() {
         };
         if (schedule.job && job_names.count(*schedule.job) == 0) {
             std::string hint = did_you_mean(*schedule.job, job_list);
-            out_.push_back(make("unknown-job", Severity::error,
+            out_.push_back(diagnostic_at("unknown-job", Severity::error,
                                 fmt::format("schedule '{}' runs job '{}', which is not defined",
                                             schedule.name, *schedule.job),
                                 pos_of("job"),
@@ -803,7 +788,7 @@ void Validator::check_jobs_and_schedules() {
                 hint = fmt::format("define {} '{}' under 'plugins: {}:' or fix the name",
                                    key, **value, plugin_type_name(type));
             }
-            out_.push_back(make("unknown-plugin", Severity::error,
+            out_.push_back(diagnostic_at("unknown-plugin", Severity::error,
                                 fmt::format("schedule '{}' runs {} '{}', which is not defined",
                                             schedule.name, key, **value),
                                 pos_of(key), std::move(hint), std::nullopt, **value));
@@ -824,7 +809,7 @@ void Validator::report_secret(const yaml::NodeRef& value, const SettingDefinitio
         var = std::string(it->second->env_var);
     }
     const Position pos = position_of(*literal);
-    out_.push_back(make(
+    out_.push_back(diagnostic_at(
         "secret-in-git", Severity::warning,
         fmt::format("sensitive setting '{}' of {} '{}' has a literal value in '{}'", def.name,
                     plugin_type_singular(plugin.type), plugin.name, pos.file),
@@ -911,7 +896,7 @@ void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
                                     "nothing)",
                                     plugin_type_singular(plugin.type), plugin.name, path);
             }
-            out_.push_back(make("unknown-setting", Severity::warning,
+            out_.push_back(diagnostic_at("unknown-setting", Severity::warning,
                                 fmt::format("{} '{}' has no setting '{}'",
                                             plugin_type_singular(plugin.type), plugin.name, path),
                                 position_of(k), std::move(hint), env, plugin.name));
@@ -973,7 +958,7 @@ std::vector<std::string> Validator::run() {
                 hint = known.empty() ? std::string("the project defines no environments")
                                      : fmt::format("known environments: {}", quoted_list(known));
             }
-            out_.push_back(make("unknown-environment", Severity::error,
+            out_.push_back(diagnostic_at("unknown-environment", Severity::error,
                                 fmt::format("environment '{}' is not defined", name), Position{},
                                 std::move(hint), name));
         }

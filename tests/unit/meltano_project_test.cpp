@@ -10,6 +10,7 @@
 #include <dataops/meltano/resolve.hpp>
 #include <dataops/meltano/values.hpp>
 
+#include "support/project_dir.hpp"
 #include "support/temp_repo.hpp"
 
 using namespace dataops::meltano;
@@ -17,23 +18,9 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-class ProjectDir {
+class ProjectDir : public dataops::testing::ProjectDir {
 public:
-    void write(const std::string& path, const std::string& text) {
-        const std::filesystem::path full = std::filesystem::path(dir_.path()) / path;
-        std::filesystem::create_directories(full.parent_path());
-        std::ofstream(full, std::ios::binary) << text;
-    }
-
-    LoadResult load(const std::string& project_dir = "") {
-        auto source = dataops::git::make_worktree_source(dir_.path());
-        return load_project(*source, project_dir);
-    }
-
-    const std::string& path() const { return dir_.path(); }
-
-private:
-    dataops::testing::TempDir dir_;
+    LoadResult load(const std::string& project_dir = "") const { return load_result(project_dir); }
 };
 
 const Diagnostic* find_code(const Diagnostics& diagnostics, const std::string& code) {

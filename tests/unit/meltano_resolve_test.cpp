@@ -8,6 +8,7 @@
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
 
+#include "support/project_dir.hpp"
 #include "support/temp_repo.hpp"
 
 using namespace dataops::meltano;
@@ -15,28 +16,17 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-/// A project written into a fresh temp dir and read back through the working-tree FileSource.
-class ProjectDir {
+/// Loads must succeed here; the loader's findings are kept for the test to inspect.
+class ProjectDir : public dataops::testing::ProjectDir {
 public:
-    void write(const std::string& path, const std::string& text) {
-        const std::filesystem::path full = std::filesystem::path(dir_.path()) / path;
-        std::filesystem::create_directories(full.parent_path());
-        std::ofstream(full, std::ios::binary) << text;
-    }
-
     std::shared_ptr<const Project> load(const std::string& project_dir = "") {
-        auto source = dataops::git::make_worktree_source(dir_.path());
-        LoadResult result = load_project(*source, project_dir);
+        LoadResult result = load_result(project_dir);
         diagnostics = result.diagnostics;
         REQUIRE(result.project);
         return result.project;
     }
 
-    const std::string& path() const { return dir_.path(); }
     Diagnostics diagnostics;
-
-private:
-    dataops::testing::TempDir dir_;
 };
 
 Resolution resolve_in(const Project& project, std::optional<std::string> environment,

@@ -14,34 +14,19 @@
 #include <dataops/meltano/validate.hpp>
 
 #include "support/fixtures.hpp"
+#include "support/project_dir.hpp"
 #include "support/temp_repo.hpp"
 
 using namespace dataops::meltano;
 
 namespace {
 
-/// A project written into a fresh temp dir and validated through the working-tree FileSource.
-class ProjectDir {
+class ProjectDir : public dataops::testing::ProjectDir {
 public:
-    void write(const std::string& path, const std::string& text) {
-        const std::filesystem::path full = std::filesystem::path(dir_.path()) / path;
-        std::filesystem::create_directories(full.parent_path());
-        std::ofstream(full, std::ios::binary) << text;
-    }
-
-    LoadResult load() {
-        auto source = dataops::git::make_worktree_source(dir_.path());
-        return load_project(*source, "");
-    }
-
-    ValidationResult validate(const ValidateOptions& options = {}) {
+    LoadResult load() const { return load_result(); }
+    ValidationResult validate(const ValidateOptions& options = {}) const {
         return dataops::meltano::validate(load(), options);
     }
-
-    const std::string& path() const { return dir_.path(); }
-
-private:
-    dataops::testing::TempDir dir_;
 };
 
 ValidationResult validate_text(const std::string& text, const ValidateOptions& options = {}) {
