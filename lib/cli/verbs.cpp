@@ -6,6 +6,7 @@ const std::vector<Verb>& verbs() {
     static const std::vector<Verb> list = {
         {"env", "list, show and compare Meltano environments as they resolve"},
         {"validate", "find resolution errors in meltano.yml before they reach a stage"},
+        {"promote", "merge a stage into the next one in memory, validate, show the plan, push"},
         {"init", "write and check the promotion pipeline (stages, remotes, environments)"},
         {"hooks", "install, remove and inspect the pre-push hook that runs validate"},
     };

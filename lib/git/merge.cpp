@@ -1,0 +1,293 @@
+#include <dataops/git/merge.hpp>
+
+#include <git2.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include <dataops/util/error.hpp>
+#include <fmt/format.h>
+
+namespace dataops::git {
+namespace {
+
+/// Throw dataops::Error with libgit2's own message when `code` is an error.
+void check(int code, std::string_view context) {
+    if (code >= 0) {
+        return;
+    }
+    const git_error* last = git_error_last();
+    std::string detail = last != nullptr && last->message != nullptr ? last->message : "unknown libgit2 error";
+    while (!detail.empty() && (detail.back() == '.' || detail.back() == '\n')) {
+        detail.pop_back();
+    }
+    throw Error(fmt::format("{}: {}", context, detail));
+}
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+    void operator()(T* handle) const { Free(handle); }
+};
+
+using RepositoryPtr = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
+using SignaturePtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
+using ObjectPtr = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+using TreeEntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
+using ConflictIteratorPtr =
+    std::unique_ptr<git_index_conflict_iterator, Deleter<git_index_conflict_iterator, git_index_conflict_iterator_free>>;
+
+std::string to_hex(const git_oid& oid) {
+    char buffer[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(buffer, sizeof buffer, &oid);
+    return buffer;
+}
+
+git_oid to_oid(const std::string& hex) {
+    git_oid oid;
+    if (hex.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, hex.c_str()) < 0) {
+        throw Error(fmt::format("bad object id '{}'", hex));
+    }
+    return oid;
+}
+
+/// "file", "symlink", "submodule": what a conflict side holds, for messages.
+std::string_view kind_of(const git_index_entry* entry) {
+    switch (entry->mode & 0170000) {
+    case 0120000:
+        return "symlink";
+    case 0160000:
+        return "submodule";
+    default:
+        return "file";
+    }
+}
+
+/// Say what each side did to a path git and libgit2 cannot merge. "target" is ours (the branch
+/// promoted into), "source" is theirs.
+std::string describe_conflict(const git_index_entry* base, const git_index_entry* ours, const git_index_entry* theirs) {
+    if (ours != nullptr && theirs != nullptr) {
+        std::string_view verb = base != nullptr ? "modified" : "added";
+        if (kind_of(ours) != kind_of(theirs)) {
+            return fmt::format("{} as a {} by target, as a {} by source", verb, kind_of(ours), kind_of(theirs));
+        }
+        return fmt::format("{} by both", verb);
+    }
+    if (base != nullptr) {
+        return ours != nullptr ? "modified by target, deleted by source" : "deleted by target, modified by source";
+    }
+    return ours != nullptr ? "added by target" : "added by source";
+}
+
+}  // namespace
+
+Identity parse_identity(const std::string& line) {
+    // `Name <email> 1700000000 +0100`: the name may hold anything but '<', so split from the right.
+    auto open = line.find('<');
+    auto close = line.rfind('>');
+    if (open == std::string::npos || close == std::string::npos || close < open) {
+        throw Error(fmt::format("bad identity '{}'", line));
+    }
+    Identity identity;
+    identity.name = line.substr(0, open);
+    while (!identity.name.empty() && identity.name.back() == ' ') {
+        identity.name.pop_back();
+    }
+    identity.email = line.substr(open + 1, close - open - 1);
+    const std::string rest = line.substr(close + 1);
+    char* end = nullptr;
+    const long long seconds = std::strtoll(rest.c_str(), &end, 10);
+    std::string_view tail(end);
+    while (!tail.empty() && tail.front() == ' ') {
+        tail.remove_prefix(1);
+    }
+    if (end == rest.c_str() || tail.size() < 5 || (tail[0] != '+' && tail[0] != '-')) {
+        throw Error(fmt::format("bad identity '{}'", line));
+    }
+    const int zone = std::atoi(std::string(tail.substr(1, 4)).c_str());  // hhmm
+    identity.time = seconds;
+    identity.offset_minutes = (zone / 100 * 60 + zone % 100) * (tail[0] == '-' ? -1 : 1);
+    return identity;
+}
+
+struct ObjectStore::Impl {
+    RepositoryPtr repository;
+
+    CommitPtr commit(const std::string& hex) const {
+        git_oid oid = to_oid(hex);
+        git_commit* raw = nullptr;
+        check(git_commit_lookup(&raw, repository.get(), &oid), fmt::format("cannot read commit '{}'", hex));
+        return CommitPtr(raw);
+    }
+
+    TreePtr tree(const std::string& hex) const {
+        git_oid oid = to_oid(hex);
+        git_tree* raw = nullptr;
+        check(git_tree_lookup(&raw, repository.get(), &oid), fmt::format("cannot read tree '{}'", hex));
+        return TreePtr(raw);
+    }
+};
+
+ObjectStore::ObjectStore(const std::string& git_dir) : impl_(std::make_unique<Impl>()) {
+    // Reference-counted by libgit2: the first store pays the start-up, the last one shuts down.
+    check(git_libgit2_init(), "cannot initialise libgit2");
+    try {
+        git_repository* raw = nullptr;
+        check(git_repository_open_ext(&raw, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr),
+              fmt::format("cannot open the repository '{}'", git_dir));
+        impl_->repository.reset(raw);
+    } catch (...) {
+        git_libgit2_shutdown();
+        throw;
+    }
+}
+
+ObjectStore::~ObjectStore() {
+    impl_->repository.reset();
+    git_libgit2_shutdown();
+}
+
+std::string ObjectStore::commit_id(const std::string& rev) const {
+    git_object* raw = nullptr;
+    if (git_revparse_single(&raw, impl_->repository.get(), rev.c_str()) < 0) {
+        throw Error(fmt::format("bad revision '{}'", rev));
+    }
+    ObjectPtr object(raw);
+    git_object* peeled = nullptr;
+    if (git_object_peel(&peeled, object.get(), GIT_OBJECT_COMMIT) < 0) {
+        throw Error(fmt::format("bad revision '{}'", rev));
+    }
+    ObjectPtr commit(peeled);
+    return to_hex(*git_object_id(commit.get()));
+}
+
+std::string ObjectStore::tree_of(const std::string& commit) const {
+    return to_hex(*git_commit_tree_id(impl_->commit(commit).get()));
+}
+
+bool ObjectStore::is_ancestor(const std::string& ancestor, const std::string& descendant) const {
+    if (ancestor == descendant) {
+        return true;
+    }
+    git_oid a = to_oid(ancestor);
+    git_oid d = to_oid(descendant);
+    int result = git_graph_descendant_of(impl_->repository.get(), &d, &a);
+    check(result, fmt::format("cannot compare '{}' and '{}'", ancestor, descendant));
+    return result == 1;
+}
+
+MergeOutcome ObjectStore::merge_theirs(const std::string& ours, const std::string& theirs) const {
+    auto our_commit = impl_->commit(ours);
+    auto their_commit = impl_->commit(theirs);
+    git_merge_options options = GIT_MERGE_OPTIONS_INIT;
+    options.file_favor = GIT_MERGE_FILE_FAVOR_THEIRS;
+    git_index* raw = nullptr;
+    // With no merge base libgit2 merges against an empty ancestor: --allow-unrelated-histories.
+    check(git_merge_commits(&raw, impl_->repository.get(), our_commit.get(), their_commit.get(), &options),
+          fmt::format("cannot merge '{}' into '{}'", theirs, ours));
+    IndexPtr index(raw);
+
+    MergeOutcome outcome;
+    if (git_index_has_conflicts(index.get()) != 0) {
+        git_index_conflict_iterator* raw_iterator = nullptr;
+        check(git_index_conflict_iterator_new(&raw_iterator, index.get()), "cannot list merge conflicts");
+        ConflictIteratorPtr iterator(raw_iterator);
+        const git_index_entry* base = nullptr;
+        const git_index_entry* our_entry = nullptr;
+        const git_index_entry* their_entry = nullptr;
+        int code = 0;
+        TreePtr our_tree = impl_->tree(tree_of(ours));
+        TreePtr their_tree = impl_->tree(tree_of(theirs));
+        // A side missing from the conflict may have a directory there rather than nothing.
+        auto directory_at = [](git_tree* tree, const char* path) {
+            git_tree_entry* raw_entry = nullptr;
+            if (git_tree_entry_bypath(&raw_entry, tree, path) < 0) {
+                return false;  // not there at all: a plain deletion
+            }
+            TreeEntryPtr entry(raw_entry);
+            return git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE;
+        };
+        while ((code = git_index_conflict_next(&base, &our_entry, &their_entry, iterator.get())) == 0) {
+            const git_index_entry* any = our_entry != nullptr ? our_entry : their_entry != nullptr ? their_entry : base;
+            std::string reason = describe_conflict(base, our_entry, their_entry);
+            if (our_entry == nullptr && directory_at(our_tree.get(), any->path)) {
+                reason = fmt::format("file/directory: a directory in target, a {} in source", kind_of(their_entry));
+            } else if (their_entry == nullptr && directory_at(their_tree.get(), any->path)) {
+                reason = fmt::format("file/directory: a {} in target, a directory in source", kind_of(our_entry));
+            }
+            outcome.conflicts.push_back({any->path, std::move(reason)});
+        }
+        if (code != GIT_ITEROVER) {
+            check(code, "cannot list merge conflicts");
+        }
+        std::sort(outcome.conflicts.begin(), outcome.conflicts.end(),
+                  [](const auto& a, const auto& b) { return a.path < b.path; });
+        return outcome;
+    }
+    git_oid tree;
+    check(git_index_write_tree_to(&tree, index.get(), impl_->repository.get()), "cannot write the merged tree");
+    outcome.tree = to_hex(tree);
+    return outcome;
+}
+
+std::vector<TreeChange> ObjectStore::diff_trees(const std::optional<std::string>& from, const std::string& to) const {
+    TreePtr old_tree;
+    if (from) {
+        old_tree = impl_->tree(*from);
+    }
+    TreePtr new_tree = impl_->tree(to);
+    git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+    git_diff* raw = nullptr;
+    check(git_diff_tree_to_tree(&raw, impl_->repository.get(), old_tree.get(), new_tree.get(), &options),
+          "cannot compare trees");
+    DiffPtr diff(raw);
+    std::vector<TreeChange> changes;
+    for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
+        const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
+        switch (delta->status) {
+        case GIT_DELTA_ADDED:
+            changes.push_back({delta->new_file.path, "added"});
+            break;
+        case GIT_DELTA_DELETED:
+            changes.push_back({delta->old_file.path, "removed"});
+            break;
+        default:
+            changes.push_back({delta->new_file.path, "modified"});
+            break;
+        }
+    }
+    std::sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    return changes;
+}
+
+std::string ObjectStore::create_commit(const CommitRequest& request) const {
+    auto signature = [](const Identity& identity) {
+        git_signature* raw = nullptr;
+        check(git_signature_new(&raw, identity.name.c_str(), identity.email.c_str(), identity.time,
+                                identity.offset_minutes),
+              fmt::format("bad identity '{} <{}>'", identity.name, identity.email));
+        return SignaturePtr(raw);
+    };
+    auto author = signature(request.author);
+    auto committer = signature(request.committer);
+    auto tree = impl_->tree(request.tree);
+    std::vector<CommitPtr> parents;
+    std::vector<const git_commit*> parent_pointers;
+    for (const auto& parent : request.parents) {
+        parents.push_back(impl_->commit(parent));
+        parent_pointers.push_back(parents.back().get());
+    }
+    git_oid id;
+    // No update_ref: the commit exists only as an object until `git push` publishes it.
+    check(git_commit_create(&id, impl_->repository.get(), nullptr, author.get(), committer.get(), nullptr,
+                            request.message.c_str(), tree.get(), parent_pointers.size(),
+                            parent_pointers.empty() ? nullptr : parent_pointers.data()),
+          "cannot write the promotion commit");
+    return to_hex(id);
+}
+
+}  // namespace dataops::git

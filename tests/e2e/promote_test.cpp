@@ -1,0 +1,421 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fixtures.hpp"
+#include "support/temp_repo.hpp"
+
+using dataops::testing::describe;
+using dataops::testing::in_dir;
+using dataops::testing::kSeedProject;
+using dataops::testing::RunOptions;
+using dataops::testing::RunResult;
+using dataops::testing::TempRepo;
+
+namespace {
+
+std::string trim(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
+
+/// `text` with `from` replaced by `to` (which must occur).
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    return text;
+}
+
+/// Three workspace repositories created independently, as the seed's platform does: each bare
+/// repository is seeded by its own first commit, so their histories are unrelated. The user's
+/// clone (`repo`) has the three as remotes and work of its own that promotion must not touch.
+struct Workspaces {
+    TempRepo repo;
+    std::string dev, staging, prod;
+    std::string dev_work;
+
+    Workspaces() {
+        dev = repo.bare("dev");
+        staging = repo.bare("staging");
+        prod = repo.bare("prod");
+        seed("dev", {{"meltano.yml", kSeedProject}, {"README.md", "# My Workspace (dev)\n"}});
+        seed("staging", {{"meltano.yml", kSeedProject}, {"README.md", "# My Workspace (staging)\n"}});
+        seed("prod", {{"meltano.yml", kSeedProject}, {"README.md", "# My Workspace\n"}});
+        dev_work = clone("dev");
+
+        repo.commit("local work", {{"notes.txt", "mine\n"}});
+        repo.git({"remote", "add", "dev", dev});
+        repo.git({"remote", "add", "staging", staging});
+        repo.git({"remote", "add", "prod", prod});
+        repo.git({"fetch", "-q", "--all"});
+        repo.write("dirty.txt", "uncommitted\n");
+        repo.write("notes.txt", "mine, edited\n");
+    }
+
+    std::string bare_of(const std::string& name) const { return repo.root() + "/" + name + ".git"; }
+
+    void seed(const std::string& name, const std::map<std::string, std::optional<std::string>>& files) {
+        auto dir = repo.init_repo("seed-" + name);
+        for (const auto& [path, content] : files) {
+            write(dir + "/" + path, *content);
+        }
+        repo.git({"add", "-A"}, in_dir(dir));
+        repo.git({"commit", "-q", "-m", "create workspace " + name}, in_dir(dir));
+        repo.git({"push", "-q", bare_of(name), "main"}, in_dir(dir));
+    }
+
+    static void write(const std::string& path, const std::string& content) {
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        std::ofstream(path, std::ios::binary) << content;
+    }
+
+    /// A clone of a workspace, for commits made by other people.
+    std::string clone(const std::string& name) const {
+        std::string dir = repo.root() + "/clone-" + name + "-" + std::to_string(clones_++);
+        repo.git({"clone", "-q", bare_of(name), dir}, in_dir(repo.root()));
+        return dir;
+    }
+
+    /// Commit files in a clone and push them.
+    void change(const std::string& dir, const std::string& message,
+                const std::map<std::string, std::optional<std::string>>& files) const {
+        repo.git({"pull", "-q", "--rebase"}, in_dir(dir));
+        for (const auto& [path, content] : files) {
+            if (content) {
+                write(dir + "/" + path, *content);
+            } else {
+                std::filesystem::remove(dir + "/" + path);
+            }
+        }
+        repo.git({"add", "-A"}, in_dir(dir));
+        repo.git({"commit", "-q", "-m", message}, in_dir(dir));
+        repo.git({"push", "-q", "origin", "main"}, in_dir(dir));
+    }
+
+    /// The tip of main in a workspace, or "" when it has none.
+    std::string tip(const std::string& name) const {
+        auto result = repo.git({"--git-dir=" + bare_of(name), "rev-parse", "--verify", "-q", "refs/heads/main"}, {},
+                               false);
+        return result.code == 0 ? trim(result.out) : std::string();
+    }
+
+    std::string tree(const std::string& name) const {
+        return trim(repo.git({"--git-dir=" + bare_of(name), "rev-parse", "main^{tree}"}).out);
+    }
+
+    /// The seed's recipe, run for real in a scratch clone of the target: the tree it would push.
+    std::string recipe_tree(const std::string& source, const std::string& target) const {
+        auto dir = clone(target);
+        repo.git({"remote", "add", source, bare_of(source)}, in_dir(dir));
+        repo.git({"fetch", "-q", source, "main"}, in_dir(dir));
+        repo.git({"merge", "-q", "-X", "theirs", "--allow-unrelated-histories", "--no-edit", "FETCH_HEAD"},
+                 in_dir(dir));
+        return trim(repo.git({"rev-parse", "HEAD^{tree}"}, in_dir(dir)).out);
+    }
+
+    /// `git dataops promote <args>`, through the dispatcher as a user types it.
+    RunResult promote(const std::vector<std::string>& args, RunOptions options = {}) const {
+        std::vector<std::string> argv = {"promote"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return repo.dataops(argv, options);
+    }
+
+    /// Everything of the user's clone that promotion must leave alone. (A successful push moves
+    /// the target's remote-tracking branch, as every `git push` to a named remote does.)
+    std::string user_state() const {
+        return repo.git({"status", "--porcelain"}).out + repo.git({"rev-parse", "HEAD"}).out +
+               repo.git({"for-each-ref", "refs/heads", "refs/tags"}).out + repo.git({"ls-files", "-s"}).out +
+               repo.read("notes.txt") + repo.read("dirty.txt");
+    }
+
+private:
+    mutable int clones_ = 0;
+};
+
+/// Work in dev as the seed describes it: new configuration for every environment, a new file.
+std::string dev_project() {
+    auto text = replaced(kSeedProject, "domain: matatika-staging.eu.auth0.com",
+                         "domain: matatika-dev.eu.auth0.com\n      start_date: '2024-01-01'");
+    return replaced(text, "client_id: 4Zd5QXqHKNoKq4ySx8CP1UBm5eIUgh7t", "client_id: NEWSTAGINGCLIENTID");
+}
+
+}  // namespace
+
+TEST_CASE("promote takes dev to staging and staging to prod as the seed's recipe does", "[e2e][promote]") {
+    Workspaces w;
+    // Each workspace has drifted on its own too (a hotfix in staging), so the merge has work to do.
+    w.change(w.clone("staging"), "staging hotfix", {{"hotfix.md", "staging only\n"}});
+    w.change(w.dev_work, "dev work", {{"meltano.yml", dev_project()}, {"transform/models/users.sql", "select 1\n"}});
+    const auto state = w.user_state();
+
+    const auto dev_tracking = w.repo.git({"rev-parse", "refs/remotes/dev/main"}).out;
+    auto expected_staging = w.recipe_tree("dev", "staging");
+    auto staging_before = w.tip("staging");
+    auto promoted = w.promote({"staging", "--yes"});
+    INFO(describe(promoted));
+    REQUIRE(promoted.code == 0);
+    CHECK(w.tree("staging") == expected_staging);
+    CHECK_THAT(promoted.out, Catch::Contains("promote dev → staging (merge)"));
+    CHECK_THAT(promoted.out, Catch::Contains("added    transform/models/users.sql"));
+    CHECK_THAT(promoted.out, Catch::Contains("NEWSTAGINGCLIENTID"));
+    CHECK_THAT(promoted.out, Catch::Contains("4Zd5QXqHKNoKq4ySx8CP1UBm5eIUgh7t"));
+    CHECK_THAT(promoted.err, Catch::Contains("promoted 'dev' into 'staging'"));
+
+    // The commit joins both histories and says where it came from.
+    const auto tip = w.tip("staging");
+    auto git_dir = "--git-dir=" + w.bare_of("staging");
+    CHECK(trim(w.repo.git({git_dir, "rev-parse", "main^1"}).out) == staging_before);
+    CHECK(trim(w.repo.git({git_dir, "rev-parse", "main^2"}).out) == w.tip("dev"));
+    auto message = w.repo.git({git_dir, "log", "-1", "--format=%B%n%an <%ae>"}).out;
+    CHECK_THAT(message, Catch::StartsWith("promote dev → staging\n"));
+    CHECK_THAT(message, Catch::Contains("Dataops-Source: dev " + w.tip("dev")));
+    CHECK_THAT(message, Catch::Contains("Dataops-Target: staging\nDataops-Environment: staging\nDataops-Mode: merge\n"
+                                        "Dataops-Version: "));
+    CHECK_THAT(message, Catch::Contains("A U Thor <author@example.com>"));
+    CHECK(w.user_state() == state);
+    // Fetching went to refs/dataops/fetch/ only: the user's remote-tracking branches stay as they were.
+    CHECK(w.repo.git({"rev-parse", "refs/remotes/dev/main"}).out == dev_tracking);
+    CHECK(trim(w.repo.git({"rev-parse", "refs/dataops/fetch/dev"}).out) == w.tip("dev"));
+
+    SECTION("then staging to prod") {
+        auto expected_prod = w.recipe_tree("staging", "prod");
+        auto to_prod = w.promote({"prod", "--yes", "--format", "json"});
+        INFO(describe(to_prod));
+        REQUIRE(to_prod.code == 0);
+        CHECK(w.tree("prod") == expected_prod);
+        auto json = nlohmann::json::parse(to_prod.out);
+        CHECK(json["source"]["stage"] == "staging");
+        CHECK(json["source"]["commit"] == tip);
+        CHECK(json["target"]["stage"] == "prod");
+        CHECK(json["mode"] == "merge");
+        CHECK(json["commit"] == w.tip("prod"));
+        CHECK(json["tree"] == expected_prod);
+        CHECK(json["pushed"] == true);
+        CHECK(json["conflicts"].empty());
+        CHECK_FALSE(json["changes"].empty());
+        CHECK(w.user_state() == state);
+    }
+    SECTION("nothing to promote the second time") {
+        auto again = w.promote({"staging", "--detailed-exitcode"});
+        INFO(describe(again));
+        CHECK(again.code == 0);
+        CHECK(again.out == "staging is up to date with dev\n");
+        CHECK(w.tip("staging") == tip);
+    }
+    SECTION("--dry-run shows the plan and moves nothing") {
+        w.change(w.dev_work, "more dev work", {{"transform/models/orders.sql", "select 2\n"}});
+        auto dry = w.promote({"staging", "--dry-run", "--detailed-exitcode"});
+        INFO(describe(dry));
+        CHECK(dry.code == 2);
+        CHECK_THAT(dry.out, Catch::Contains("added    transform/models/orders.sql"));
+        CHECK(w.tip("staging") == tip);
+        CHECK(w.user_state() == state);
+    }
+    SECTION("--mode mirror makes the target's files exactly the source's") {
+        auto mirror = w.promote({"staging", "--mode", "mirror", "--yes"});
+        INFO(describe(mirror));
+        // staging's hotfix.md is not in dev: mirroring removes it.
+        CHECK(mirror.code == 0);
+        CHECK_THAT(mirror.out, Catch::Contains("removed  hotfix.md"));
+        CHECK(w.tree("staging") == w.tree("dev"));
+        CHECK(trim(w.repo.git({git_dir, "rev-parse", "main^1"}).out) == tip);
+    }
+}
+
+TEST_CASE("promote refuses a result that does not resolve for the target environment", "[e2e][promote]") {
+    Workspaces w;
+    auto bad_prod = replaced(kSeedProject, "- name: prod\n  config:\n    plugins:\n      extractors:\n      - name: tap-auth0",
+                             "- name: prod\n  config:\n    plugins:\n      extractors:\n      - name: tap-authzero");
+    w.change(w.dev_work, "typo in prod", {{"meltano.yml", bad_prod}});
+    auto to_staging = w.promote({"staging", "--yes"});
+    INFO(describe(to_staging));
+    REQUIRE(to_staging.code == 0);
+
+    const auto prod_before = w.tip("prod");
+    auto to_prod = w.promote({"prod", "--yes", "--detailed-exitcode"});
+    INFO(describe(to_prod));
+    CHECK(to_prod.code == 1);
+    CHECK_THAT(to_prod.err, Catch::Contains("tap-authzero"));
+    CHECK_THAT(to_prod.err, Catch::Contains("[unknown-plugin]"));
+    CHECK_THAT(to_prod.err, Catch::Contains("does not validate for environment 'prod'; nothing was pushed"));
+    CHECK(w.tip("prod") == prod_before);
+}
+
+TEST_CASE("promote reports a modify/delete conflict and pushes nothing", "[e2e][promote]") {
+    Workspaces w;
+    w.change(w.dev_work, "add a model", {{"transform/models/users.sql", "select 1\n"}});
+    REQUIRE(w.promote({"staging", "--yes"}).code == 0);
+    // staging edits the model while dev deletes it: -X theirs cannot decide that.
+    w.change(w.clone("staging"), "fix the model in staging", {{"transform/models/users.sql", "select 42\n"}});
+    w.change(w.dev_work, "drop the model", {{"transform/models/users.sql", std::nullopt}});
+    const auto before = w.tip("staging");
+    const auto state = w.user_state();
+
+    auto result = w.promote({"staging", "--yes", "--format", "json"});
+    INFO(describe(result));
+    CHECK(result.code == 1);
+    CHECK_THAT(result.err, Catch::Contains("conflict in 'transform/models/users.sql': modified by target, deleted by source"));
+    auto json = nlohmann::json::parse(result.out);
+    REQUIRE(json["conflicts"].size() == 1);
+    CHECK(json["conflicts"][0]["path"] == "transform/models/users.sql");
+    CHECK(json["pushed"] == false);
+    CHECK(json["commit"].is_null());
+    CHECK(w.tip("staging") == before);
+    CHECK(w.user_state() == state);
+}
+
+TEST_CASE("promote into an empty target pushes the source commit as it is", "[e2e][promote]") {
+    Workspaces w;
+    auto empty = w.repo.bare("qa");
+    w.repo.git({"remote", "add", "qa", empty});
+    w.repo.git({"config", "dataops.stages", "dev qa staging prod"});
+    w.repo.git({"config", "dataops.qa.environment", "staging"});
+    auto result = w.promote({"qa", "--yes"});
+    INFO(describe(result));
+    CHECK(result.code == 0);
+    CHECK_THAT(result.out, Catch::Contains("(new branch)"));
+    CHECK(w.tip("qa") == w.tip("dev"));
+}
+
+TEST_CASE("promote redoes the promotion once when the target moves during the push", "[e2e][promote]") {
+    Workspaces w;
+    w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
+    // The first push finds that someone else pushed to staging in the meantime: the server-side
+    // hook plays that person, moving main itself, so the push's compare-and-swap fails.
+    const std::string hook = w.bare_of("staging") + "/hooks/pre-receive";
+    std::ofstream(hook) << "#!/bin/sh\n"
+                           "read old new ref\n"
+                           "[ -e raced ] && exit 0\n"
+                           "touch raced\n"
+                           "unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES\n"
+                           "c=$(echo 'someone else' | git commit-tree \"$old^{tree}\" -p \"$old\")\n"
+                           "git update-ref \"$ref\" \"$c\" \"$old\"\n";
+    ::chmod(hook.c_str(), 0755);
+    const auto before = w.tip("staging");
+
+    auto result = w.promote({"staging", "--yes"});
+    INFO(describe(result));
+    CHECK(result.code == 0);
+    CHECK_THAT(result.err, Catch::Contains("moved while promoting; promoting again"));
+    auto git_dir = "--git-dir=" + w.bare_of("staging");
+    auto first_parent = trim(w.repo.git({git_dir, "rev-parse", "main^1"}).out);
+    CHECK(first_parent != before);
+    CHECK(trim(w.repo.git({git_dir, "rev-parse", first_parent + "^"}).out) == before);
+    CHECK(trim(w.repo.git({git_dir, "rev-parse", "main^2"}).out) == w.tip("dev"));
+}
+
+TEST_CASE("promote stops with the remote's words when the remote rejects the push", "[e2e][promote]") {
+    Workspaces w;
+    w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
+    const std::string hook = w.bare_of("staging") + "/hooks/pre-receive";
+    std::ofstream(hook) << "#!/bin/sh\necho 'staging is frozen' >&2\nexit 1\n";
+    ::chmod(hook.c_str(), 0755);
+    const auto before = w.tip("staging");
+    auto result = w.promote({"staging", "--yes"});
+    INFO(describe(result));
+    CHECK(result.code == 128);
+    CHECK_THAT(result.err, Catch::Contains("fatal: remote 'staging' rejected the promotion of 'main'"));
+    CHECK_THAT(result.err, Catch::Contains("hint: remote: staging is frozen"));
+    CHECK_THAT(result.err, Catch::Contains("pre-receive hook declined"));
+    CHECK(w.tip("staging") == before);
+}
+
+TEST_CASE("promote names the stages it does not know and needs a source", "[e2e][promote]") {
+    Workspaces w;
+    auto first = w.promote({"dev"});
+    CHECK(first.code == 128);
+    CHECK_THAT(first.err, Catch::Contains("fatal: stage 'dev' is the first stage"));
+    CHECK_THAT(first.err, Catch::Contains("hint: name the source stage with --from <stage>"));
+    auto unknown = w.promote({"qa"});
+    CHECK(unknown.code == 128);
+    CHECK_THAT(unknown.err, Catch::Contains("fatal: unknown stage 'qa'"));
+    CHECK_THAT(unknown.err, Catch::Contains("hint: the stages are: dev, staging, prod"));
+    auto usage = w.promote({});
+    CHECK(usage.code == 129);
+    auto help = w.promote({"-h"});
+    CHECK(help.code == 0);
+    CHECK_THAT(help.out, Catch::StartsWith("usage: git dataops promote <stage>"));
+
+    SECTION("--from skips a stage") {
+        w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
+        auto result = w.promote({"prod", "--from", "dev", "--yes", "-m", "hotfix straight to prod"});
+        INFO(describe(result));
+        CHECK(result.code == 0);
+        auto message = w.repo.git({"--git-dir=" + w.bare_of("prod"), "log", "-1", "--format=%B"}).out;
+        CHECK_THAT(message, Catch::StartsWith("hotfix straight to prod\n\nDataops-Source: dev " + w.tip("dev")));
+        CHECK_THAT(message, Catch::Contains("Dataops-Target: prod\nDataops-Environment: prod\n"));
+    }
+}
+
+TEST_CASE("promote asks before pushing when a person is at a terminal", "[e2e][promote]") {
+    Workspaces w;
+    if (w.repo.run({"sh", "-c", "command -v script"}).code != 0) {
+        WARN("script(1) is not installed: cannot give promote a terminal");
+        return;
+    }
+    w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
+    const auto before = w.tip("staging");
+    // script(1) runs the command on a pseudo-terminal and feeds it our stdin.
+    RunOptions answer;
+    answer.input = "n\n";
+    auto declined = w.repo.run({"script", "-qec", "git dataops-promote staging", "/dev/null"}, answer);
+    INFO(describe(declined));
+    CHECK_THAT(declined.out, Catch::Contains("push this promotion to 'main' on remote 'staging'? [y/N]"));
+    CHECK_THAT(declined.out, Catch::Contains("promotion cancelled; nothing was pushed"));
+    CHECK(w.tip("staging") == before);
+
+    answer.input = "y\n";
+    auto accepted = w.repo.run({"script", "-qec", "git dataops-promote staging", "/dev/null"}, answer);
+    INFO(describe(accepted));
+    CHECK_THAT(accepted.out, Catch::Contains("promoted 'dev' into 'staging'"));
+    CHECK(w.tip("staging") != before);
+}
+
+TEST_CASE("the promotion plan shows configuration changes with secrets redacted", "[e2e][promote]") {
+    Workspaces w;
+    auto project = replaced(kSeedProject, "environments:", "env:\n  TARGET_X_PW: hunter2\nenvironments:") +
+                   "  loaders:\n  - name: target-x\n    namespace: target_x\n    pip_url: target-x\n"
+                   "    settings:\n    - name: password\n      kind: password\n"
+                   "    config:\n      password: $TARGET_X_PW\n";
+    w.change(w.dev_work, "a loader with a secret", {{"meltano.yml", project}});
+    auto text = w.promote({"staging", "--dry-run"});
+    INFO(describe(text));
+    CHECK(text.code == 0);
+    CHECK_THAT(text.out, Catch::Contains("target-x (loader), only in staging (after)"));
+    CHECK_THAT(text.out, Catch::Contains("(redacted)"));
+    CHECK(text.out.find("hunter2") == std::string::npos);
+    auto json = w.promote({"staging", "--dry-run", "--format", "json"});
+    INFO(describe(json));
+    CHECK(json.out.find("hunter2") == std::string::npos);
+    auto document = nlohmann::json::parse(json.out);
+    REQUIRE(document["config_changes"].size() == 1);
+    CHECK(document["config_changes"][0]["name"] == "target-x");
+    CHECK(document["config_changes"][0]["settings"][0]["name"] == "password");
+    CHECK(document["config_changes"][0]["settings"][0]["b"]["value"] == "(redacted)");
+}
+
+TEST_CASE("promote refuses to run twice at once from one clone", "[e2e][promote]") {
+    Workspaces w;
+    std::ofstream(w.repo.path() + "/.git/dataops-promote.lock") << "1\n";
+    auto result = w.promote({"staging", "--yes"});
+    INFO(describe(result));
+    CHECK(result.code == 128);
+    CHECK_THAT(result.err, Catch::Contains("another promotion is running from this clone"));
+    std::filesystem::remove(w.repo.path() + "/.git/dataops-promote.lock");
+}
+
+TEST_CASE("promote passes remote names to git as names, never as options", "[e2e][promote]") {
+    Workspaces w;
+    w.repo.git({"config", "dataops.staging.remote", "--upload-pack=touch PWNED;git-upload-pack"});
+    auto result = w.promote({"staging", "--yes"});
+    INFO(describe(result));
+    CHECK(result.code == 128);
+    CHECK_FALSE(std::filesystem::exists(w.repo.path() + "/PWNED"));
+    CHECK_FALSE(std::filesystem::exists(w.repo.root() + "/PWNED"));
+}
