@@ -54,37 +54,26 @@ public:
             options.env["GIT_DIR"] = git_dir;
         }
         git_ = std::make_unique<process::Conversation>(options);
-
-        // A commit-ish peels to a commit (whose tree we read); a bare tree id is accepted too,
-        // so a merge result can be validated before any commit exists.
-        auto commit = request(fmt::format("{}^{{commit}}", rev));
-        if (commit) {
-            commit_ = commit->oid;
-            auto tree_line = commit->data.substr(0, commit->data.find('\n'));
-            if (!util::starts_with(tree_line, "tree ")) {
-                throw Error(fmt::format("cannot read commit '{}': no tree", rev));
-            }
-            root_ = std::string(tree_line.substr(5));
-            oid_size_ = commit_->size() / 2;
-            return;
-        }
-        auto tree = request(fmt::format("{}^{{tree}}", rev));
-        if (!tree) {
-            throw Error(fmt::format("bad revision '{}'", rev));
-        }
-        root_ = tree->oid;
-        oid_size_ = root_.size() / 2;
+        // Ask now, read the answer on first use: git starts while the caller does other work
+        // (repository discovery runs two more git processes at the same time).
+        git_->write(fmt::format("{}^{{commit}}\n", rev));
+        git_->flush();
     }
 
     std::string describe() const override {
+        resolve_root();
         if (commit_) {
             return commit_->substr(0, 7);
         }
         return root_.substr(0, 7);
     }
-    std::optional<std::string> commit() const override { return commit_; }
+    std::optional<std::string> commit() const override {
+        resolve_root();
+        return commit_;
+    }
 
     EntryKind kind(std::string_view path) const override {
+        resolve_root();
         auto normal = normalize_relative(path);
         if (!normal) {
             return EntryKind::missing;
@@ -97,6 +86,7 @@ public:
     }
 
     std::vector<DirEntry> list(std::string_view path) const override {
+        resolve_root();
         std::vector<DirEntry> out;
         auto normal = normalize_relative(path);
         if (!normal) {
@@ -119,6 +109,7 @@ public:
     }
 
     ReadResult read(std::string_view path, std::string_view confine) const override {
+        resolve_root();
         ReadResult result;
         auto normal = normalize_relative(path);
         if (!normal || !path_within(*normal, confine)) {
@@ -187,6 +178,32 @@ public:
     }
 
 private:
+    /// Read the answer to the constructor's question: the commit (and its tree), or else a tree.
+    void resolve_root() const {
+        if (resolved_) {
+            return;
+        }
+        resolved_ = true;
+        auto commit = answer();
+        if (commit) {
+            commit_ = commit->oid;
+            auto tree_line = commit->data.substr(0, commit->data.find('\n'));
+            if (!util::starts_with(tree_line, "tree ")) {
+                throw Error(fmt::format("cannot read commit '{}': no tree", rev_));
+            }
+            root_ = std::string(tree_line.substr(5));
+            oid_size_ = commit_->size() / 2;
+            return;
+        }
+        // A bare tree id is accepted too, so a merge result can be read before any commit exists.
+        auto tree = request(fmt::format("{}^{{tree}}", rev_));
+        if (!tree) {
+            throw Error(fmt::format("bad revision '{}'", rev_));
+        }
+        root_ = tree->oid;
+        oid_size_ = root_.size() / 2;
+    }
+
     struct Object {
         std::string oid;
         std::string type;
@@ -198,6 +215,16 @@ private:
         std::lock_guard<std::mutex> lock(mutex_);
         git_->write(name);
         git_->write("\n");
+        return read_answer();
+    }
+
+    /// The answer to a question already written (the constructor's).
+    std::optional<Object> answer() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return read_answer();
+    }
+
+    std::optional<Object> read_answer() const {
         std::string header;
         try {
             header = git_->read_line();
@@ -295,17 +322,25 @@ private:
 
     std::string rev_;
     std::unique_ptr<process::Conversation> git_;
-    std::optional<std::string> commit_;
-    std::string root_;
-    std::size_t oid_size_ = 20;
+    // Filled in by resolve_root() on first use.
+    mutable bool resolved_ = false;
+    mutable std::optional<std::string> commit_;
+    mutable std::string root_;
+    mutable std::size_t oid_size_ = 20;
     mutable std::map<std::string, std::vector<TreeEntry>> trees_;
     mutable std::mutex mutex_;
 };
 
 }  // namespace
 
-std::unique_ptr<FileSource> make_revision_source(std::string_view rev, const std::string& git_dir) {
+std::unique_ptr<FileSource> start_revision_source(std::string_view rev, const std::string& git_dir) {
     return std::make_unique<RevisionSource>(rev, git_dir);
+}
+
+std::unique_ptr<FileSource> make_revision_source(std::string_view rev, const std::string& git_dir) {
+    auto source = start_revision_source(rev, git_dir);
+    source->commit();  // peel now: a bad revision is reported by the constructor's caller
+    return source;
 }
 
 }  // namespace dataops::git

@@ -19,4 +19,10 @@ namespace dataops::git {
 /// dataops::Error ("bad revision 'x'") when it names no commit or tree.
 std::unique_ptr<FileSource> make_revision_source(std::string_view rev, const std::string& git_dir = {});
 
+/// The same source, started but not waited for: `git cat-file` peels `rev` while the caller does
+/// other work, and the first use of the source (commit(), describe(), a read) throws
+/// dataops::Error when `rev` names no commit or tree. Throws at once only for a revision that
+/// cannot be asked about at all (empty, multi-line, or looking like an option).
+std::unique_ptr<FileSource> start_revision_source(std::string_view rev, const std::string& git_dir = {});
+
 }  // namespace dataops::git

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/process.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -112,6 +113,19 @@ std::vector<std::string> arguments(const Options& options) {
     return {options.argv.begin() + 1, options.argv.end()};
 }
 
+/// Ignore SIGPIPE while we write to a child: a child that has already exited (git outside a
+/// repository) must give us an error to report, not kill us silently. Restored on scope exit.
+class IgnoreSigpipe {
+public:
+    IgnoreSigpipe() { previous_ = std::signal(SIGPIPE, SIG_IGN); }
+    ~IgnoreSigpipe() { std::signal(SIGPIPE, previous_); }
+    IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+    IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+private:
+    void (*previous_)(int);
+};
+
 std::string start_directory(const Options& options) {
     return options.cwd.empty() ? std::string(".") : options.cwd;
 }
@@ -179,6 +193,7 @@ Running::~Running() {
     if (impl_ && impl_->child.valid() && impl_->exit_code < 0) {
         // Never leave a zombie behind, even when the caller gave up on the result.
         std::error_code ignored;
+        IgnoreSigpipe guard;
         impl_->ios.run();
         impl_->child.wait(ignored);
     }
@@ -188,7 +203,11 @@ Running& Running::operator=(Running&&) noexcept = default;
 
 Result Running::wait() {
     Impl& impl = *impl_;
-    impl.ios.run();
+    {
+        // The child may exit without reading all its stdin (a hook that ignores it).
+        IgnoreSigpipe guard;
+        impl.ios.run();
+    }
     std::error_code ignored;
     impl.child.wait(ignored);
     Result result;
@@ -248,10 +267,12 @@ Conversation::~Conversation() {
 }
 
 void Conversation::write(std::string_view data) {
+    IgnoreSigpipe guard;
     impl_->in.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
 void Conversation::flush() {
+    IgnoreSigpipe guard;
     impl_->in.flush();
 }
 
@@ -276,7 +297,10 @@ std::string Conversation::read_exact(std::size_t n) {
 Result Conversation::finish() {
     Result result;
     impl_->finished = true;
-    impl_->in.flush();
+    {
+        IgnoreSigpipe guard;
+        impl_->in.flush();
+    }
     impl_->in.pipe().close();
     std::error_code ignored;
     impl_->child.wait(ignored);

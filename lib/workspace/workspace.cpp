@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include <dataops/git/revision_source.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
@@ -32,9 +33,19 @@ std::string explicit_project(const std::string& dir, const git::Location& locati
 }  // namespace
 
 Workspace open(const OpenOptions& options) {
+    // With --rev, git cat-file starts first and peels the revision while discovery runs.
+    std::unique_ptr<git::FileSource> revision;
+    if (options.rev) {
+        revision = git::start_revision_source(*options.rev);
+    }
     Workspace ws{git::Repository::discover(), nullptr, {}, {}};
     const auto& location = ws.repository.location();
-    ws.source = options.rev ? ws.repository.revision(*options.rev) : ws.repository.worktree();
+    if (revision) {
+        revision->commit();  // a bad revision is reported here, before anything else is read
+        ws.source = std::move(revision);
+    } else {
+        ws.source = ws.repository.worktree();
+    }
 
     if (options.project) {
         ws.project_dir = explicit_project(*options.project, location);

@@ -207,6 +207,12 @@ TEST_CASE("usage, help and failures follow git's conventions", "[e2e][env]") {
     auto outside_repo = repo.dataops({"env", "list"}, opts);
     CHECK(outside_repo.code == 128);
     CHECK_THAT(outside_repo.err, Catch::StartsWith("fatal: not a git repository"));
+    // With --rev, git cat-file is already running (and gone) when discovery fails.
+    for (int i = 0; i < 5; ++i) {
+        auto rev_outside = repo.dataops({"env", "list", "--rev", "HEAD"}, opts);
+        CHECK(rev_outside.code == 128);
+        CHECK_THAT(rev_outside.err, Catch::StartsWith("fatal: not a git repository"));
+    }
 }
 
 TEST_CASE("an unknown environment or plugin is an error that lists what exists", "[e2e][env]") {

@@ -158,6 +158,14 @@ TEST_CASE("a foreign pre-push hook keeps running with the same input and comes b
           "refs/heads/main " + head + " refs/heads/main 0000000000000000000000000000000000000000\n");
     CHECK(repo.read(".git/foreign-args") == "staging " + staging + "\n");
 
+    SECTION("a foreign hook that never reads its input does not break the chain") {
+        repo.write(".git/hooks/pre-push.legacy", "#!/bin/sh\nexit 0\n");
+        repo.commit("more", {{"README", "y"}});
+        auto quiet = repo.git({"push", "staging", "main"}, {}, false);
+        INFO(describe(quiet));
+        CHECK(quiet.code == 0);
+        CHECK_THAT(quiet.err, Catch::Contains("git-dataops: checking meltano.yml"));
+    }
     SECTION("a failing foreign hook still blocks the push") {
         repo.write(".git/hooks/pre-push.legacy", "#!/bin/sh\ncat >/dev/null\nexit 3\n");
         repo.commit("more", {{"README", "x"}});

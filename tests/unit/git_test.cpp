@@ -150,3 +150,14 @@ TEST_CASE("a revision that names no commit is a clear error", "[git]") {
     CHECK_FALSE(by_tree->commit().has_value());
     CHECK(by_tree->read("a").data == "1");
 }
+
+TEST_CASE("a started revision source reports a bad revision on first use", "[git]") {
+    TempRepo repo;
+    repo.commit("first", {{"a", "1"}});
+    auto bad = git::start_revision_source("no-such-branch", repo.path() + "/.git");
+    CHECK_THROWS_WITH(bad->commit(), "bad revision 'no-such-branch'");
+    auto good = git::start_revision_source("HEAD", repo.path() + "/.git");
+    CHECK(good->read("a").data == "1");
+    CHECK(good->commit()->size() == 40);
+    CHECK_THROWS_WITH(git::start_revision_source("-x", repo.path() + "/.git"), "bad revision '-x'");
+}

@@ -110,3 +110,10 @@ TEST_CASE("programs are found on PATH", "[process]") {
     CHECK_FALSE(find_program("dataops-no-such-program").has_value());
     CHECK_FALSE(self_directory().empty());
 }
+
+TEST_CASE("a child that exits without reading its stdin is not fatal to us", "[process]") {
+    Options options;
+    options.argv = {"sh", "-c", "exit 4"};
+    options.input = std::string(4 * 1024 * 1024, 'x');  // far more than a pipe holds
+    CHECK(run(options).exit_code == 4);
+}
