@@ -228,6 +228,10 @@ int parse_and_run(const std::vector<std::string>& args) {
         throw cli::HelpRequested{};
     }
     options.verb = args.front();
+    if (!options.verb.empty() && options.verb.front() == '-') {
+        throw UsageError(fmt::format("unknown option '{}' (a subcommand comes first: list, show or diff)",
+                                     options.verb));
+    }
     if (options.verb != "list" && options.verb != "show" && options.verb != "diff") {
         auto near = util::nearest(options.verb, {"list", "show", "diff"});
         throw UsageError(near.empty() ? fmt::format("unknown subcommand '{}'", options.verb)

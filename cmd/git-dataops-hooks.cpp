@@ -233,6 +233,10 @@ int parse_and_run(const std::vector<std::string>& args) {
     }
     Options options;
     options.verb = args.front();
+    if (!options.verb.empty() && options.verb.front() == '-') {
+        throw UsageError(fmt::format("unknown option '{}' (a subcommand comes first: install, uninstall, status or run)",
+                                     options.verb));
+    }
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (options.verb == "run") {
         // The hook's own arguments pass through untouched (a remote may be named like an option).
