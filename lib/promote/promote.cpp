@@ -1,14 +1,8 @@
 #include <dataops/promote/promote.hpp>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include <dataops/git/revision_source.hpp>
 #include <dataops/meltano/validate.hpp>
 #include <dataops/process/process.hpp>
+#include <dataops/promote/shared.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops_version.hpp>
 #include <fmt/format.h>
@@ -16,131 +10,10 @@
 namespace dataops::promote {
 namespace {
 
-/// One promotion at a time per clone: two would race on the private fetch refs and could push
-/// each other's half-computed plans.
-class PromotionLock {
-public:
-    explicit PromotionLock(std::string path) : path_(std::move(path)) {
-        int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            int error = errno;
-            if (error == EEXIST) {
-                throw Error("another promotion is running from this clone",
-                            {fmt::format("if none is, remove '{}'", path_)});
-            }
-            throw Error(fmt::format("cannot create '{}': {}", path_, std::strerror(error)));
-        }
-        auto pid = std::to_string(::getpid()) + "\n";
-        // The pid only helps a person decide whether the lock is stale: a short write is harmless.
-        [[maybe_unused]] auto written = ::write(fd, pid.data(), pid.size());
-        ::close(fd);
-    }
-    ~PromotionLock() { ::unlink(path_.c_str()); }
-    PromotionLock(const PromotionLock&) = delete;
-    PromotionLock& operator=(const PromotionLock&) = delete;
-
-private:
-    std::string path_;
-};
-
-std::string first_line(const std::string& text) {
-    return text.substr(0, text.find('\n'));
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        if (end > start) {
-            lines.push_back(text.substr(start, end - start));
-        }
-        start = end + 1;
-    }
-    return lines;
-}
-
-class Git {
-public:
-    explicit Git(const git::Repository& repository)
-        : cwd_(repository.location().work_tree.value_or(repository.location().git_dir)) {}
-
-    process::Result run(std::vector<std::string> args, process::Interaction interaction = process::Interaction::none) const {
-        process::Options options;
-        options.argv = {"git"};
-        options.argv.insert(options.argv.end(), args.begin(), args.end());
-        options.cwd = cwd_;
-        options.interaction = interaction;
-        return process::run(options);
-    }
-
-    /// The tip of `refs/heads/<branch>` on `remote`, or nullopt when the branch does not exist.
-    std::optional<std::string> remote_tip(const stages::Stage& stage) const {
-        const std::string ref = "refs/heads/" + stage.branch;
-        // `--` keeps a remote named like an option from being read as one.
-        auto result = run({"ls-remote", "--", stage.remote, ref}, process::Interaction::person);
-        if (!result.ok()) {
-            throw Error(fmt::format("cannot read the branches of remote '{}'", stage.remote), lines_of(result.err));
-        }
-        // A pattern matches any ref ending in it: keep the exact name only.
-        for (const auto& line : lines_of(result.out)) {
-            auto tab = line.find('\t');
-            if (tab != std::string::npos && line.substr(tab + 1) == ref) {
-                return line.substr(0, tab);
-            }
-        }
-        return std::nullopt;
-    }
-
-    /// Fetch the stage's branch into refs/dataops/fetch/<stage>; nullopt when the branch does not
-    /// exist on the remote.
-    std::optional<std::string> fetch(const stages::Stage& stage) const {
-        const std::string local = "refs/dataops/fetch/" + stage.name;
-        if (!remote_tip(stage)) {
-            run({"update-ref", "-d", local});
-            return std::nullopt;
-        }
-        // --refmap= keeps even the remote-tracking branches as they were: only our namespace moves.
-        auto result = run({"fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", stage.remote,
-                           fmt::format("+refs/heads/{}:{}", stage.branch, local)},
-                          process::Interaction::person);
-        if (!result.ok()) {
-            throw Error(fmt::format("cannot fetch '{}' from remote '{}'", stage.branch, stage.remote),
-                        lines_of(result.err));
-        }
-        auto parsed = run({"rev-parse", "--verify", "--quiet", local + "^{commit}"});
-        if (!parsed.ok()) {
-            throw Error(fmt::format("cannot read '{}' after fetching it", local));
-        }
-        return first_line(parsed.out);
-    }
-
-    git::Identity identity(const char* variable) const {
-        auto result = run({"var", variable});
-        if (!result.ok()) {
-            throw Error("cannot tell who is promoting", lines_of(result.err));
-        }
-        return git::parse_identity(first_line(result.out));
-    }
-
-private:
-    std::string cwd_;
-};
-
-const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::string& name) {
-    const stages::Stage* stage = pipeline.find(name);
-    if (stage == nullptr) {
-        std::string known;
-        for (const auto& s : pipeline.stages) {
-            known += (known.empty() ? "" : ", ") + s.name;
-        }
-        throw Error(fmt::format("unknown stage '{}'", name), {fmt::format("the stages are: {}", known)});
-    }
-    return *stage;
-}
+using detail::find_stage;
+using detail::Git;
+using detail::lines_of;
+using detail::load_tree;
 
 std::string commit_message(const Request& request, const Result& result) {
     std::string subject = request.message.value_or(
@@ -159,12 +32,6 @@ std::shared_ptr<const meltano::Resolution> resolve_for(const std::shared_ptr<con
     meltano::ResolveOptions options;
     options.environment = environment;
     return std::make_shared<const meltano::Resolution>(meltano::resolve(*load->project, options));
-}
-
-std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit, const std::string& git_dir,
-                                                     const std::string& project_dir) {
-    auto source = git::make_revision_source(tree_or_commit, git_dir);
-    return std::make_shared<const meltano::LoadResult>(meltano::load_project(*source, project_dir));
 }
 
 /// Fetch both stages' branches into refs/dataops/fetch/.
@@ -250,7 +117,7 @@ Result promote(const git::Repository& repository, const Request& request) {
         throw Error(fmt::format("cannot promote stage '{}' into itself", target.name));
     }
 
-    PromotionLock lock(repository.location().common_dir + "/dataops-promote.lock");
+    detail::PromotionLock lock(detail::lock_path(repository));
     Git git(repository);
     std::vector<std::string> notes;
     constexpr int max_attempts = 2;
@@ -268,19 +135,11 @@ Result promote(const git::Repository& repository, const Request& request) {
             return result;
         }
         if (result.target.commit) {
-            git::CommitRequest commit;
-            commit.tree = *result.tree;
-            commit.parents = {*result.target.commit, *result.source.commit};
-            commit.message = commit_message(request, result);
-            commit.author = git.identity("GIT_AUTHOR_IDENT");
-            commit.committer = git.identity("GIT_COMMITTER_IDENT");
-            result.commit = store.create_commit(commit);
+            result.commit = detail::write_commit(git, store, *result.tree, {*result.target.commit, *result.source.commit},
+                                                 commit_message(request, result));
         }
 
-        // Never forced: the push is the compare-and-swap, and the remote's hooks get their say.
-        auto pushed = git.run({"push", "--quiet", "--", target.remote,
-                               fmt::format("{}:refs/heads/{}", *result.commit, target.branch)},
-                              process::Interaction::person);
+        auto pushed = git.push(target, *result.commit);
         if (!pushed.ok()) {
             auto now = git.remote_tip(target);
             if (now != result.target.commit && attempt < max_attempts) {

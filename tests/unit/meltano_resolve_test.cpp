@@ -8,6 +8,7 @@
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
 
+#include "support/fixtures.hpp"
 #include "support/project_dir.hpp"
 #include "support/temp_repo.hpp"
 
@@ -60,36 +61,13 @@ bool has_code(const Diagnostics& diagnostics, const std::string& code) {
     return false;
 }
 
-const std::string seed_yml = R"(version: 1
-default_environment: dev
-project_id: 8c07f654-6908-4b51-acef-8de3d37aecac
-environments:
-- name: dev
-  config:
-    plugins:
-      extractors:
-      - name: tap-auth0
-        config:
-          client_id: 39Pu9tTomnTv594VAFYnmRvkEpSlI7a6
-- name: staging
-  config:
-    plugins:
-      extractors:
-      - name: tap-auth0
-        config:
-          client_id: 4Zd5QXqHKNoKq4ySx8CP1UBm5eIUgh7t
-- name: prod
-  config:
-    plugins:
-      extractors:
-      - name: tap-auth0
-        config:
-          client_id: u4kcVHKUD9lkbUbXA3eXCt88scStaqHM
-          domain: matatika.eu.auth0.com
-plugins:
-  extractors:
-  - name: tap-auth0
-)";
+/// The seed project up to its base plugin entry's name, so each test can give tap-auth0 its own
+/// definition (lock file, embedded, none) and base config.
+const std::string seed_yml = [] {
+    const std::string seed = dataops::testing::kSeedProject;
+    const std::string base = "  - name: tap-auth0\n    config:\n";
+    return seed.substr(0, seed.rfind(base) + base.find('\n') + 1);
+}();
 
 const std::string auth0_lock = R"({
   "plugin_type": "extractors",

@@ -1,0 +1,77 @@
+#pragma once
+/// What `promote` and `rollback` share: the per-clone lock, the user's `git` for transport (fetch
+/// into refs/dataops/fetch/<stage>, ls-remote, the push), stage lookup, commit writing and the
+/// validation of a tree for a stage. Internal to lib/promote.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <dataops/git/merge.hpp>
+#include <dataops/git/repository.hpp>
+#include <dataops/meltano/project.hpp>
+#include <dataops/process/process.hpp>
+#include <dataops/stages/pipeline.hpp>
+
+namespace dataops::promote::detail {
+
+/// One promotion (or rollback) at a time per clone: two would race on the private fetch refs and
+/// could push each other's half-computed plans. Throws dataops::Error when the lock file exists.
+class PromotionLock {
+public:
+    explicit PromotionLock(std::string path);
+    ~PromotionLock();
+    PromotionLock(const PromotionLock&) = delete;
+    PromotionLock& operator=(const PromotionLock&) = delete;
+
+private:
+    std::string path_;
+};
+
+/// The lock of `repository`: `<common dir>/dataops-promote.lock`.
+std::string lock_path(const git::Repository& repository);
+
+/// The text up to the first LF.
+std::string first_line(const std::string& text);
+/// The non-empty lines of `text`.
+std::vector<std::string> lines_of(const std::string& text);
+
+/// The user's `git`, run in the repository's work tree (or git directory).
+class Git {
+public:
+    explicit Git(const git::Repository& repository);
+
+    process::Result run(std::vector<std::string> args,
+                        process::Interaction interaction = process::Interaction::none) const;
+
+    /// The tip of `refs/heads/<branch>` on the stage's remote, or nullopt when the branch does not
+    /// exist. Throws dataops::Error when the remote cannot be read.
+    std::optional<std::string> remote_tip(const stages::Stage& stage) const;
+
+    /// Fetch the stage's branch into refs/dataops/fetch/<stage>; nullopt when the branch does not
+    /// exist on the remote. Throws dataops::Error when the fetch fails.
+    std::optional<std::string> fetch(const stages::Stage& stage) const;
+
+    /// `git var GIT_AUTHOR_IDENT` / `GIT_COMMITTER_IDENT`, parsed.
+    git::Identity identity(const char* variable) const;
+
+    /// `git push <remote> <commit>:refs/heads/<branch>`, never forced.
+    process::Result push(const stages::Stage& stage, const std::string& commit) const;
+
+private:
+    std::string cwd_;
+};
+
+/// The stage named `name`; throws dataops::Error naming the known stages when there is none.
+const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::string& name);
+
+/// Write a commit of `tree` with `parents` and `message`, authored and committed by the user
+/// (`git var`); no reference moves. Returns its id.
+std::string write_commit(const Git& git, const git::ObjectStore& store, const std::string& tree,
+                         std::vector<std::string> parents, const std::string& message);
+
+/// Load the Meltano project of a tree or commit of the repository at `git_dir`.
+std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit, const std::string& git_dir,
+                                                     const std::string& project_dir);
+
+}  // namespace dataops::promote::detail
