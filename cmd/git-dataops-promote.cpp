@@ -169,8 +169,8 @@ int run(const Options& options) {
         std::cerr << note << '\n';
     }
     print_findings(result);
-    const bool refused =
-        result.outcome == promote::Outcome::conflicts || result.outcome == promote::Outcome::invalid;
+    const bool refused = result.outcome == promote::Outcome::conflicts ||
+                         result.outcome == promote::Outcome::invalid || result.outcome == promote::Outcome::rejected;
     if (!text) {
         std::cout << result_json(result).dump(2) << '\n';
     } else if (result.outcome == promote::Outcome::up_to_date) {
@@ -195,6 +195,13 @@ int run(const Options& options) {
         std::cerr << fmt::format("error: cannot promote {}: the result does not validate for environment '{}'; "
                                  "nothing was pushed\n",
                                  what, result.target.stage.environment);
+        return cli::exit_no;
+    case promote::Outcome::rejected:
+        std::cerr << fmt::format("error: remote '{}' rejected the promotion of '{}'; nothing changed there\n",
+                                 result.target.stage.remote, result.target.stage.branch);
+        for (const auto& line : result.rejection) {
+            std::cerr << "hint: " << line << '\n';
+        }
         return cli::exit_no;
     case promote::Outcome::planned:
         if (declined) {

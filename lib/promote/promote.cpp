@@ -147,12 +147,15 @@ Result promote(const git::Repository& repository, const Request& request) {
                                             target.branch, target.remote));
                 continue;
             }
-            auto hints = lines_of(pushed.err);
+            // The target said no (a hook, a protected branch): a refusal, like a failed validation,
+            // and nothing changed there.
+            result.outcome = Outcome::rejected;
+            result.rejection = lines_of(pushed.err);
             if (now != result.target.commit) {
-                hints.push_back(fmt::format("'{}' keeps moving on remote '{}': run the promotion again later",
-                                            target.branch, target.remote));
+                result.rejection.push_back(fmt::format(
+                    "'{}' keeps moving on remote '{}': run the promotion again later", target.branch, target.remote));
             }
-            throw Error(fmt::format("remote '{}' rejected the promotion of '{}'", target.remote, target.branch), hints);
+            return result;
         }
         auto now = git.remote_tip(target);
         if (now != result.commit) {

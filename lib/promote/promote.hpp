@@ -45,6 +45,7 @@ enum class Outcome {
     promoted,        ///< pushed and verified
     conflicts,       ///< refused: the merge has conflicts -X theirs does not resolve
     invalid,         ///< refused: the result does not validate for the target environment
+    rejected,        ///< refused by the target remote (its hooks said no); `rejection` says why
 };
 
 struct Result {
@@ -74,6 +75,8 @@ struct Result {
     int attempts = 0;
     /// Messages for stderr (the redo after a concurrent push).
     std::vector<std::string> notes;
+    /// For Outcome::rejected: git's own words about the refusal, line by line.
+    std::vector<std::string> rejection;
 };
 
 struct Request {
