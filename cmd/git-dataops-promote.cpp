@@ -116,13 +116,8 @@ std::string plan_text(const promote::Result& result) {
 
 /// Ask on the terminal; anything but y/yes declines.
 bool ask(const promote::Result& result) {
-    std::cerr << fmt::format("push this promotion to '{}' on remote '{}'? [y/N] ", result.target.stage.branch,
-                             result.target.stage.remote);
-    std::string answer;
-    if (!std::getline(std::cin, answer)) {
-        return false;
-    }
-    return answer == "y" || answer == "Y" || answer == "yes";
+    return cli::confirm(fmt::format("push this promotion to '{}' on remote '{}'?", result.target.stage.branch,
+                             result.target.stage.remote));
 }
 
 int run(const Options& options) {

@@ -71,13 +71,8 @@ std::string plan_text(const promote::RollbackResult& result) {
 }
 
 bool ask(const promote::RollbackResult& result) {
-    std::cerr << fmt::format("push this rollback to '{}' on remote '{}'? [y/N] ", result.stage.branch,
-                             result.stage.remote);
-    std::string answer;
-    if (!std::getline(std::cin, answer)) {
-        return false;
-    }
-    return answer == "y" || answer == "Y" || answer == "yes";
+    return cli::confirm(fmt::format("push this rollback to '{}' on remote '{}'?", result.stage.branch,
+                             result.stage.remote));
 }
 
 int run(const Options& options) {

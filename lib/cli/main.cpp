@@ -51,6 +51,16 @@ void parse(CLI::App& app, const std::vector<std::string>& args) {
     }
 }
 
+bool confirm(std::string_view question) {
+    std::cerr << question << " [y/N] ";
+    std::cerr.flush();
+    std::string answer;
+    if (!std::getline(std::cin, answer)) {
+        return false;
+    }
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
 int report(std::string_view usage) {
     try {
         throw;

@@ -31,6 +31,10 @@ void parse(CLI::App& app, const std::vector<std::string>& args);
 int run_main(int argc, char** argv, std::string_view usage,
              const std::function<int(const std::vector<std::string>& args)>& body);
 
+/// Ask `question` on stderr (a person at a terminal) and read the answer from stdin: only "y",
+/// "Y" or "yes" is yes; end of input is no.
+bool confirm(std::string_view question);
+
 /// Print the `error:`/`fatal:`-style line for an exception to stderr and return its exit code.
 int report(std::string_view usage);
 
