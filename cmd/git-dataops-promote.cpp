@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <dataops/cli/main.hpp>
+#include <dataops/stages/pipeline.hpp>
 #include <dataops/git/repository.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/promote/promote.hpp>
@@ -128,7 +129,7 @@ int run(const Options& options) {
     request.mode = options.mode == "mirror" ? promote::Mode::mirror : promote::Mode::merge;
     request.dry_run = options.dry_run;
     request.message = options.message;
-    request.project_dir = repository.config().get("dataops.project").value_or("");
+    request.project_dir = stages::configured_project_dir(repository.config()).value_or("");
 
     const bool text = options.format == "text";
     bool plan_printed = false;

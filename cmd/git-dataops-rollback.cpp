@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <dataops/cli/main.hpp>
+#include <dataops/stages/pipeline.hpp>
 #include <dataops/git/repository.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/promote/history.hpp>
@@ -85,7 +86,7 @@ int run(const Options& options) {
     request.to = options.to;
     request.steps = options.steps.value_or(1);
     request.dry_run = options.dry_run;
-    request.project_dir = repository.config().get("dataops.project").value_or("");
+    request.project_dir = stages::configured_project_dir(repository.config()).value_or("");
     const bool text = options.format == "text";
     bool plan_printed = false;
     bool declined = false;

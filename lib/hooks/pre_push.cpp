@@ -44,17 +44,23 @@ std::string short_ref(std::string_view ref) {
     return std::string(ref);
 }
 
-/// Other environments' problems are reported, not enforced: they block at their own stage.
-void demote_other_environments(meltano::Diagnostics& diagnostics, const std::string& environment) {
+}  // namespace
+
+int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment) {
+    int errors = 0;
     for (auto& d : diagnostics) {
-        if (d.severity == meltano::Severity::error && d.environment && *d.environment != environment) {
+        // Other environments' problems are reported, not enforced: they block at their own stage.
+        if (environment && d.severity == meltano::Severity::error && d.environment && *d.environment != *environment) {
             d.severity = meltano::Severity::warning;
             d.message += fmt::format(" (blocks pushes to the stage of environment '{}')", *d.environment);
         }
+        report.lines.push_back(util::trim(report::format_diagnostic(d)));
+        if (d.severity == meltano::Severity::error) {
+            ++errors;
+        }
     }
+    return errors;
 }
-
-}  // namespace
 
 bool PushUpdate::is_delete() const {
     return local_ref == "(delete)" || all_zeros(local_oid);
@@ -90,7 +96,7 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     const auto& config = repository.config();
     const auto pipeline = stages::load_pipeline(config);
     const Unmapped policy = unmapped_policy(config);
-    const std::string project_dir = git::normalize_relative(config.get("dataops.project").value_or("")).value_or("");
+    const std::string project_dir = stages::configured_project_dir(config).value_or("");
     const std::string file = git::join_path(project_dir, "meltano.yml");
     std::set<std::pair<std::string, std::string>> checked;  // (commit, environment or "")
     int errors = 0;
@@ -142,24 +148,15 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
                 d.hint = fmt::format("define it in {}, or set 'dataops.{}.environment'", file, stage->name);
                 result.diagnostics.insert(result.diagnostics.begin(), d);
             }
-            demote_other_environments(result.diagnostics, environment);
         } else {
             report.lines.push_back(fmt::format(
                 "git-dataops: checking {} of {} ({}, outside the pipeline: syntax and shape only)", file,
                 source->describe(), target));
             result = meltano::validate_structure(load);
         }
-        int these_errors = 0;
-        for (const auto& d : result.diagnostics) {
-            std::string text = report::format_diagnostic(d);
-            while (!text.empty() && text.back() == '\n') {
-                text.pop_back();
-            }
-            report.lines.push_back(text);
-            if (d.severity == meltano::Severity::error) {
-                ++these_errors;
-            }
-        }
+        const int these_errors = add_findings(
+            report, std::move(result.diagnostics),
+            stage != nullptr ? std::optional<std::string>(environment) : std::nullopt);
         if (these_errors > 0 && (stage != nullptr || policy == Unmapped::block)) {
             errors += these_errors;
             blocked_what = fmt::format("{} of {}", file, source->describe());

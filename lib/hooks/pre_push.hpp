@@ -3,11 +3,13 @@
 /// of the stage they are pushed to. The protocol is git's (githooks(5)); what is judged is the
 /// pushed commit's tree, never the working tree.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <dataops/git/repository.hpp>
+#include <dataops/meltano/diagnostic.hpp>
 
 namespace dataops::hooks {
 
@@ -29,6 +31,11 @@ struct HookReport {
     std::vector<std::string> lines;
     bool blocked = false;
 };
+
+/// Add `diagnostics` to `report` as stderr lines. With an `environment`, errors that belong to
+/// another environment are demoted to warnings (they block at their own stage). Returns the
+/// number of errors left.
+int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment);
 
 struct PrePushRequest {
     std::string remote_name;  ///< $1

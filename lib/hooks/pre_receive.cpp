@@ -3,7 +3,7 @@
 #include <dataops/git/revision_source.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/validate.hpp>
-#include <dataops/report/env_report.hpp>
+#include <dataops/stages/pipeline.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
@@ -19,7 +19,7 @@ HookReport run_pre_receive(const git::Repository& repository, const std::string&
         return report;
     }
     const std::string branch = "refs/heads/" + config.get("dataops.server.branch").value_or("main");
-    const std::string project_dir = git::normalize_relative(config.get("dataops.project").value_or("")).value_or("");
+    const std::string project_dir = stages::configured_project_dir(config).value_or("");
     const std::string file = git::join_path(project_dir, "meltano.yml");
     int errors = 0;
     for (const auto& line : util::split_lines(input)) {
@@ -37,19 +37,7 @@ HookReport run_pre_receive(const git::Repository& repository, const std::string&
         meltano::ValidateOptions options;
         options.environments = {*environment};
         auto result = meltano::validate(load, options);
-        for (const auto& d : result.diagnostics) {
-            bool other_environment = d.environment && *d.environment != *environment;
-            std::string text = report::format_diagnostic(d);
-            if (other_environment && d.severity == meltano::Severity::error) {
-                text = util::trim(text);  // reported, but it blocks at its own stage
-                report.lines.push_back("(other environment) " + text);
-                continue;
-            }
-            report.lines.push_back(util::trim(text));
-            if (d.severity == meltano::Severity::error) {
-                ++errors;
-            }
-        }
+        errors += add_findings(report, std::move(result.diagnostics), *environment);
     }
     if (errors > 0) {
         report.blocked = true;

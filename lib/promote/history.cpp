@@ -124,7 +124,7 @@ std::vector<HistoryEntry> read_history(const git::Repository& repository, const 
 
 std::vector<StageStatus> status(const git::Repository& repository) {
     auto pipeline = stages::load_pipeline(repository.config());
-    const std::string project_dir = repository.config().get("dataops.project").value_or("");
+    const std::string project_dir = stages::configured_project_dir(repository.config()).value_or("");
     const std::string& git_dir = repository.location().git_dir;
     Git git(repository);
     std::vector<StageStatus> out;

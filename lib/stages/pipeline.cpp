@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include <dataops/git/file_source.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
@@ -82,6 +83,19 @@ Pipeline load_pipeline(const git::Config& config) {
         pipeline.stages.push_back(std::move(stage));
     }
     return pipeline;
+}
+
+std::optional<std::string> configured_project_dir(const git::Config& config) {
+    auto configured = config.get("dataops.project");
+    if (!configured) {
+        return std::nullopt;
+    }
+    auto normal = git::normalize_relative(*configured);
+    if (!normal) {
+        throw Error(fmt::format("bad config value '{}' for 'dataops.project': outside the repository", *configured),
+                    {"use a path relative to the repository root"});
+    }
+    return normal;
 }
 
 std::vector<std::string> remote_urls(const git::Config& config, std::string_view remote) {

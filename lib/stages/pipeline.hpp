@@ -53,6 +53,10 @@ std::vector<std::string> remote_urls(const git::Config& config, std::string_view
 const Stage* match_push(const Pipeline& pipeline, const git::Config& config, std::string_view remote_name,
                         std::string_view remote_url, std::string_view remote_ref);
 
+/// `dataops.project`: the Meltano project's directory, repository-relative and normalised;
+/// nullopt when unset. Throws dataops::Error when it leads outside the repository.
+std::optional<std::string> configured_project_dir(const git::Config& config);
+
 /// Split a `dataops.stages` value on spaces and commas.
 std::vector<std::string> split_stage_list(std::string_view text);
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include <dataops/git/revision_source.hpp>
+#include <dataops/stages/pipeline.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
@@ -49,14 +50,8 @@ Workspace open(const OpenOptions& options) {
 
     if (options.project) {
         ws.project_dir = explicit_project(*options.project, location);
-    } else if (auto configured = ws.repository.config().get("dataops.project")) {
-        auto normal = git::normalize_relative(*configured);
-        if (!normal) {
-            throw Error(fmt::format("bad config value '{}' for 'dataops.project': outside the repository",
-                                    *configured),
-                        {"use a path relative to the repository root"});
-        }
-        ws.project_dir = *normal;
+    } else if (auto configured = stages::configured_project_dir(ws.repository.config())) {
+        ws.project_dir = *configured;
     } else {
         // The nearest directory upward from where the user stands that holds meltano.yml.
         std::string dir = location.prefix;

@@ -77,3 +77,12 @@ TEST_CASE("a push is mapped to its stage by remote name or URL and by branch", "
         CHECK(stages::match_push(pipeline, config, "origin", "/elsewhere", "refs/heads/main") == nullptr);
     }
 }
+
+TEST_CASE("dataops.project is read once, normalised and confined to the repository", "[stages]") {
+    CHECK_FALSE(stages::configured_project_dir(git::Config()).has_value());
+    CHECK(stages::configured_project_dir(config_of({{"dataops.project", "./proj/sub/"}})) == "proj/sub");
+    CHECK(stages::configured_project_dir(config_of({{"dataops.project", "."}})) == "");
+    CHECK_THROWS_WITH(stages::configured_project_dir(config_of({{"dataops.project", "../elsewhere"}})),
+                      "bad config value '../elsewhere' for 'dataops.project': outside the repository");
+    CHECK_THROWS_AS(stages::configured_project_dir(config_of({{"dataops.project", "/abs"}})), Error);
+}
