@@ -16,7 +16,9 @@ process::Options git_options(std::vector<std::string> args) {
     return options;
 }
 
-/// git's own complaint, without its "fatal: " and trailing newline.
+
+}  // namespace
+
 std::string git_message(const process::Result& result) {
     std::string text = util::trim(result.err);
     for (std::string_view prefix : {"fatal: ", "error: "}) {
@@ -26,8 +28,6 @@ std::string git_message(const process::Result& result) {
     }
     return text.empty() ? fmt::format("git exited with status {}", result.exit_code) : text;
 }
-
-}  // namespace
 
 Config Repository::read_config_outside() {
     auto result = process::run(git_options({"config", "-z", "--list"}));

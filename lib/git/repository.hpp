@@ -15,6 +15,7 @@
 
 #include <dataops/git/config.hpp>
 #include <dataops/git/file_source.hpp>
+#include <dataops/process/process.hpp>
 
 namespace dataops::git {
 
@@ -25,6 +26,10 @@ struct Location {
     std::string prefix;                    ///< the current directory relative to the work tree ("" or "sub/dir")
     bool bare = false;
 };
+
+/// What a failed `git` said, without its "fatal: "/"error: " prefix and trailing newline (or
+/// "git exited with status N" when it said nothing), for our own messages.
+std::string git_message(const process::Result& result);
 
 class Repository {
 public:

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include <dataops/git/repository.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
@@ -230,12 +231,7 @@ private:
             header = git_->read_line();
         } catch (const Error&) {
             // git died (not a repository, a corrupt object): report its own words.
-            auto result = git_->finish();
-            std::string why = util::trim(result.err);
-            if (util::starts_with(why, "fatal: ")) {
-                why.erase(0, 7);
-            }
-            throw Error(fmt::format("cannot read '{}': {}", rev_, why.empty() ? "git cat-file failed" : why));
+            throw Error(fmt::format("cannot read '{}': {}", rev_, git_message(git_->finish())));
         }
         // "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous".
         auto last = header.rfind(' ');
