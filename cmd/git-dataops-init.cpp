@@ -98,8 +98,9 @@ int run(const Options& options) {
             std::cerr << fmt::format("warning: stage '{}' runs environment '{}', which is not defined in {}\n", s.name,
                                      s.environment, git::join_path(ws.project_dir, "meltano.yml"));
         }
-        std::cout << fmt::format("{:<10} {}/{}  environment '{}'\n", s.name, s.remote, s.branch, s.environment);
+        rows.push_back({s.name, s.remote + "/" + s.branch, fmt::format("environment '{}'", s.environment)});
     }
+    std::cout << util::columns(rows);
     return problems == 0 ? cli::exit_ok : cli::exit_no;
 }
 

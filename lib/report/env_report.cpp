@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include <dataops/util/strings.hpp>
 #include <fmt/format.h>
 
 namespace dataops::report {
@@ -75,32 +76,6 @@ std::string type_name(PluginType type) {
     return std::string(meltano::plugin_type_name(type));
 }
 
-/// Rows of aligned columns; the last column is not padded.
-std::string columns(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
-    std::vector<std::size_t> width;
-    for (const auto& row : rows) {
-        width.resize(std::max(width.size(), row.size()));
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            width[i] = std::max(width[i], row[i].size());
-        }
-    }
-    std::string out;
-    for (const auto& row : rows) {
-        std::string line = indent;
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) {
-                line += std::string(width[i] - row[i].size() + 2, ' ');
-            }
-        }
-        while (!line.empty() && line.back() == ' ') {
-            line.pop_back();
-        }
-        out += line + "\n";
-    }
-    return out;
-}
-
 nlohmann::ordered_json position_json(const meltano::Position& position) {
     if (position.file.empty()) {
         return nullptr;
@@ -146,6 +121,7 @@ nlohmann::ordered_json json_value(const ResolvedSetting& setting, bool reveal) {
     return setting.value;
 }
 
+/// The source column: the store and, for variables, which one.
 std::string describe_source(const ResolvedSetting& setting) {
     std::string text;
     switch (setting.source) {
@@ -163,8 +139,7 @@ std::string describe_source(const ResolvedSetting& setting) {
         default:
             text = std::string(meltano::source_name(setting.source));
     }
-    std::string where = position_text(setting.position);
-    return where.empty() ? text : text + "  " + where;
+    return text;
 }
 
 std::string env_list_text(const EnvListInput& input) {
@@ -177,7 +152,7 @@ std::string env_list_text(const EnvListInput& input) {
         }
         rows.push_back({is_default ? "*" : " ", env.name, where});
     }
-    return columns(rows, "");
+    return util::columns(rows, "");
 }
 
 nlohmann::ordered_json env_list_json(const EnvListInput& input) {
@@ -214,10 +189,11 @@ std::string show_text(const ShowInput& input) {
             if (!input.all && (setting.value.is_null() || default_extra)) {
                 continue;
             }
-            rows.push_back({setting.name, display_value(setting, input.reveal), describe_source(setting)});
+            rows.push_back({setting.name, display_value(setting, input.reveal), describe_source(setting),
+                            position_text(setting.position)});
         }
         out += fmt::format("\n{}\n", plugin_title(plugin));
-        out += rows.empty() ? "  (no settings with a value)\n" : columns(rows, "  ");
+        out += rows.empty() ? "  (no settings with a value)\n" : util::columns(rows, "  ");
     }
     if (!resolution.undefined_variables.empty()) {
         out += "\nundefined variables (they expand to an empty string):\n";
@@ -233,7 +209,7 @@ std::string show_text(const ShowInput& input) {
             }
             rows.push_back({var.name, where, position_text(var.position)});
         }
-        out += columns(rows, "  ");
+        out += util::columns(rows, "  ");
     }
     return out;
 }
@@ -392,7 +368,7 @@ std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<Pl
         for (const auto& s : change.settings) {
             rows.push_back({s.name, shown(s.a), "->", shown(s.b)});
         }
-        out += columns(rows, "  ");
+        out += util::columns(rows, "  ");
     }
     if (changes.empty()) {
         out += "\nno differences\n";

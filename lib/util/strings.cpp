@@ -50,6 +50,53 @@ std::vector<std::string> split(std::string_view text, char separator) {
     }
 }
 
+std::string wrap(std::string_view text, std::size_t width, std::string_view prefix) {
+    std::string out;
+    std::string line(prefix);
+    bool empty = true;
+    for (const auto& word : split(text, ' ')) {
+        if (word.empty()) {
+            continue;
+        }
+        if (!empty && line.size() + 1 + word.size() > width) {
+            out += line + "\n";
+            line = prefix;
+            empty = true;
+        }
+        line += (empty ? "" : " ") + word;
+        empty = false;
+    }
+    if (!empty) {
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string columns(const std::vector<std::vector<std::string>>& rows, std::string_view indent) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        width.resize(std::max(width.size(), row.size()));
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            width[i] = std::max(width[i], row[i].size());
+        }
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line(indent);
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) {
+                line += std::string(width[i] - row[i].size() + 2, ' ');
+            }
+        }
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back();
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     const std::size_t n = a.size();
     const std::size_t m = b.size();

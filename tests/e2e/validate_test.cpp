@@ -125,7 +125,7 @@ TEST_CASE("init writes the pipeline and checks remotes and environments", "[e2e]
     auto result = repo.dataops({"init", "--stages", "staging,prod", "--remote", "staging=origin"});
     INFO(describe(result));
     CHECK(result.code == 0);
-    CHECK(result.out == "staging    origin/main  environment 'staging'\nprod       prod/main  environment 'prod'\n");
+    CHECK(result.out == "staging  origin/main  environment 'staging'\nprod     prod/main    environment 'prod'\n");
     CHECK(repo.git({"config", "dataops.stages"}).out == "staging prod\n");
     CHECK(repo.git({"config", "dataops.staging.remote"}).out == "origin\n");
     CHECK(repo.git({"config", "dataops.prod.environment"}).out == "prod\n");

@@ -37,3 +37,12 @@ TEST_CASE("the nearest word is suggested only for plausible typos", "[util]") {
     CHECK(nearest("frobnicate", verbs).empty());
     CHECK(nearest("x", {}).empty());
 }
+
+TEST_CASE("text is wrapped at spaces within the width, prefix included", "[util]") {
+    using dataops::util::wrap;
+    CHECK(wrap("one two three four", 9, "# ") == "# one two\n# three\n# four\n");
+    CHECK(wrap("a  b", 80) == "a b\n");
+    CHECK(wrap("", 80, "# ").empty());
+    // A word longer than the width is not broken.
+    CHECK(wrap("short averyveryverylongword x", 10) == "short\naveryveryverylongword\nx\n");
+}
