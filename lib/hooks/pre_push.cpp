@@ -134,8 +134,9 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
         if (stage != nullptr) {
             report.lines.push_back(fmt::format("git-dataops: checking {} of {} for environment '{}' ({})", file,
                                                source->describe(), environment, target));
+            // Every environment: the stage's own errors block, other environments' blocks are
+            // warnings here (a typo in the prod block is news on the way to dev, and blocks at prod).
             meltano::ValidateOptions options;
-            options.environments = {environment};
             bool defined = load.project && load.project->find_environment(environment) != nullptr;
             result = meltano::validate(load, options);
             if (load.project && !defined) {
