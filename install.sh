@@ -2,6 +2,7 @@
 # install.sh: install git-dataops and everything it needs, on a fresh machine.
 #
 #   ./install.sh [--prefix DIR]      install the dependencies, build (Release), install, run the demo
+#   ./install.sh --no-demo           the same without the demo (packaging, CI images)
 #   ./install.sh --test              build with the tests and run the whole suite (ctest)
 #   ./install.sh --uninstall         remove what a previous install put in PREFIX
 #
@@ -11,17 +12,19 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 prefix="${HOME}/.local"
 mode=install
+demo=yes
 build_dir=""
 jobs=$(nproc 2>/dev/null || echo 2)
 
 usage() {
     cat <<USAGE
-usage: ./install.sh [--prefix <dir>] [--test | --uninstall] [--build-dir <dir>]
+usage: ./install.sh [--prefix <dir>] [--test | --uninstall] [--build-dir <dir>] [--no-demo]
 
     --prefix <dir>       where to install (default: \$HOME/.local)
     --test               build with the tests and run the whole test suite
     --uninstall          remove the files a previous install put in <dir>
     --build-dir <dir>    where to build (default: build/release or build/test)
+    --no-demo            do not end the installation with 'git dataops demo'
 USAGE
 }
 
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
                      build_dir=$2; shift 2 ;;
         --test) mode=test; shift ;;
         --uninstall) mode=uninstall; shift ;;
+        --no-demo) demo=no; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option '$1'" >&2; usage >&2; exit 129 ;;
     esac
@@ -101,7 +105,8 @@ uninstall() {
         rm -f "$file"
     done < "$manifest"
     rm -f "$manifest"
-    rmdir "$prefix/share/git-dataops/hooks" "$prefix/share/git-dataops" 2>/dev/null || true
+    rmdir "$prefix/share/git-dataops/hooks" "$prefix/share/git-dataops/examples/auth0" \
+        "$prefix/share/git-dataops/examples" "$prefix/share/git-dataops" 2>/dev/null || true
     say "removed git-dataops from $prefix"
 }
 
@@ -131,11 +136,18 @@ cmake --install "$build_dir" >/dev/null
 mkdir -p "$(dirname "$manifest")"
 cp "$build_dir/install_manifest.txt" "$manifest"
 
+say "installed: $("$prefix/bin/git-dataops" --version)"
+
+# The demo proves the installation: a throwaway dev -> staging -> prod pipeline, every command
+# checked (it exits non-zero when one does not behave).
+if [ "$demo" = yes ]; then
+    say "running the demo: git dataops demo"
+    "$prefix/bin/git-dataops" demo
+fi
+
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;
     *)
         say "$prefix/bin is not on your PATH; add it with:"
         printf '    echo '\''export PATH="%s/bin:$PATH"'\'' >> ~/.profile && . ~/.profile\n' "$prefix" >&2 ;;
 esac
-
-say "installed: $("$prefix/bin/git-dataops" --version)"

@@ -12,6 +12,7 @@ const std::vector<Verb>& verbs() {
         {"rollback", "restore an earlier promoted tree on a stage with a new commit and push it"},
         {"init", "write and check the promotion pipeline (stages, remotes, environments)"},
         {"hooks", "install, remove and inspect the pre-push hook that runs validate"},
+        {"demo", "build a throwaway dev → staging → prod pipeline and show a team's day with it"},
     };
     return list;
 }
