@@ -1,6 +1,7 @@
 // git dataops env: the environments of a Meltano project and their resolved configuration.
 #include <iostream>
 
+#include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
@@ -47,33 +48,38 @@ struct Options {
     bool all = false;
     bool exit_code = false;
     std::vector<std::string> positionals;
+    cli::ColorOption color;
 };
 
 /// A loaded project of one workspace, failing with the loader's diagnostics when unusable.
 struct Loaded {
     workspace::Workspace ws;
     meltano::LoadResult load;
+    report::Style out;  ///< for stdout
+    report::Style err;  ///< for stderr
 };
 
 /// Errors only: warnings (a missing lock file, a secret in git) are `validate`'s to report.
-void print_diagnostics(const meltano::Diagnostics& diagnostics) {
+void print_diagnostics(const meltano::Diagnostics& diagnostics, const report::Style& style) {
     for (const auto& d : diagnostics) {
         if (d.severity == meltano::Severity::error) {
-            std::cerr << report::format_diagnostic(d);
+            std::cerr << report::format_diagnostic(d, style);
         }
     }
 }
 
 Loaded load(const Options& options, const std::optional<std::string>& rev) {
-    Loaded loaded{workspace::open({options.project, rev}), {}};
+    Loaded loaded{workspace::open({options.project, rev}), {}, {}, {}};
+    loaded.out = report::Style(cli::use_color(options.color, &loaded.ws.repository.config(), 1));
+    loaded.err = report::Style(cli::use_color(options.color, &loaded.ws.repository.config(), 2));
     loaded.load = meltano::load_project(*loaded.ws.source, loaded.ws.project_dir);
     if (!loaded.load.project) {
-        print_diagnostics(loaded.load.diagnostics);
+        print_diagnostics(loaded.load.diagnostics, loaded.err);
         throw Error(fmt::format("cannot load the Meltano project '{}' from {}",
                                 git::join_path(loaded.ws.project_dir, "meltano.yml"), loaded.ws.source->describe()));
     }
     // Structural problems do not stop the listing; validate is the command that judges them.
-    print_diagnostics(loaded.load.diagnostics);
+    print_diagnostics(loaded.load.diagnostics, loaded.err);
     return loaded;
 }
 
@@ -113,7 +119,7 @@ meltano::Resolution resolve(const Loaded& loaded, const std::optional<std::strin
         }
     }
     for (const auto& plugin : resolution.plugins) {
-        print_diagnostics(plugin.diagnostics);
+        print_diagnostics(plugin.diagnostics, loaded.err);
     }
     return resolution;
 }
@@ -160,7 +166,8 @@ int run_show(const Options& options) {
             throw Error(fmt::format("plugin '{}' is not defined in {}", name, loaded.ws.source->describe()));
         }
     }
-    report::ShowInput input{&resolution, loaded.ws.source->commit(), plugins, options.reveal, options.all};
+    report::ShowInput input{&resolution, loaded.ws.source->commit(), plugins, options.reveal, options.all,
+                            loaded.out};
     if (options.format == "json") {
         std::cout << report::show_json(input).dump(2) << '\n';
     } else if (options.format == "env") {
@@ -204,7 +211,7 @@ int run_diff(const Options& options) {
     if (options.format == "json") {
         std::cout << report::diff_json(a, b, changes, options.reveal).dump(2) << '\n';
     } else {
-        std::cout << report::diff_text(a, b, changes, options.reveal);
+        std::cout << report::diff_text(a, b, changes, options.reveal, loaded_a.out);
     }
     return options.exit_code && !changes.empty() ? cli::exit_no : cli::exit_ok;
 }
@@ -253,6 +260,7 @@ int parse_and_run(const std::vector<std::string>& args) {
     if (options.verb == "diff") {
         app.add_flag("--exit-code", options.exit_code);
     }
+    cli::add_color_options(app, options.color);
     app.add_option("args", options.positionals);
     cli::parse(app, {args.begin() + 1, args.end()});
     return run(options);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 
+#include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
 #include <dataops/git/repository.hpp>
 #include <dataops/hooks/install.hpp>
@@ -209,14 +210,16 @@ int run_hook(const Options& options) {
         return legacy == 0 ? cli::exit_ok : cli::exit_no;
     }
     auto repo = git::Repository::discover();
+    // git runs hooks with no options of ours: colour follows color.dataops / color.ui.
+    const report::Style style(cli::use_color({}, &repo.config(), 2));
     hooks::HookReport report;
     if (hook == "pre-push") {
         if (args.size() < 2) {
             throw UsageError("pre-push needs <remote> and <url>");
         }
-        report = hooks::run_pre_push(repo, {args[0], args[1], input});
+        report = hooks::run_pre_push(repo, {args[0], args[1], input, style});
     } else {
-        report = hooks::run_pre_receive(repo, input);
+        report = hooks::run_pre_receive(repo, input, style);
     }
     for (const auto& line : report.lines) {
         std::cerr << line << '\n';

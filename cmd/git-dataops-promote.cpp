@@ -1,6 +1,7 @@
 // git dataops promote: merge one stage's workspace into the next and push it.
 #include <iostream>
 
+#include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
 #include <dataops/stages/pipeline.hpp>
 #include <dataops/git/repository.hpp>
@@ -45,6 +46,7 @@ struct Options {
     std::string format = "text";
     bool detailed_exitcode = false;
     std::optional<std::string> message;
+    cli::ColorOption color;
 };
 
 std::string short_id(const std::optional<std::string>& id) {
@@ -89,7 +91,7 @@ nlohmann::ordered_json result_json(const promote::Result& result) {
     return out;
 }
 
-std::string plan_text(const promote::Result& result) {
+std::string plan_text(const promote::Result& result, const report::Style& style) {
     const auto& source = result.source;
     const auto& target = result.target;
     std::string out = fmt::format("promote {} → {} ({})\n", source.stage.name, target.stage.name,
@@ -110,7 +112,7 @@ std::string plan_text(const promote::Result& result) {
     } else if (result.before && result.after) {
         report::DiffSide a{fmt::format("{} (before)", target.stage.name), result.before.get(), target.commit};
         report::DiffSide b{fmt::format("{} (after)", target.stage.name), result.after.get(), result.commit};
-        out += report::diff_text(a, b, result.config_changes, false);
+        out += report::diff_text(a, b, result.config_changes, false, style);
     }
     return out;
 }
@@ -123,6 +125,8 @@ bool ask(const promote::Result& result) {
 
 int run(const Options& options) {
     auto repository = git::Repository::discover();
+    const report::Style out_style(cli::use_color(options.color, &repository.config(), 1));
+    const report::Style err_style(cli::use_color(options.color, &repository.config(), 2));
     promote::Request request;
     request.target_stage = options.stage;
     request.source_stage = options.from;
@@ -140,7 +144,7 @@ int run(const Options& options) {
             return;
         }
         for (const auto& diagnostic : result.diagnostics) {
-            std::cerr << report::format_diagnostic(diagnostic);
+            std::cerr << report::format_diagnostic(diagnostic, err_style);
         }
         findings_printed = true;
     };
@@ -148,12 +152,12 @@ int run(const Options& options) {
         request.confirm = [&](const promote::Result& plan) {
             print_findings(plan);
             if (text) {
-                std::cout << plan_text(plan);
+                std::cout << plan_text(plan, out_style);
                 std::cout.flush();
                 plan_printed = true;
             } else {
                 // stdout is for the JSON document: the person deciding still needs the plan.
-                std::cerr << plan_text(plan);
+                std::cerr << plan_text(plan, err_style);
             }
             declined = !ask(plan);
             return !declined;
@@ -172,7 +176,7 @@ int run(const Options& options) {
     } else if (result.outcome == promote::Outcome::up_to_date) {
         std::cout << fmt::format("{} is up to date with {}\n", result.target.stage.name, result.source.stage.name);
     } else if (!refused && !plan_printed) {
-        std::cout << plan_text(result);
+        std::cout << plan_text(result, out_style);
     }
 
     const std::string what = fmt::format("'{}' into '{}'", result.source.stage.name, result.target.stage.name);
@@ -224,6 +228,7 @@ int parse_and_run(const std::vector<std::string>& args) {
     app.add_option("--format", options.format)->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--detailed-exitcode", options.detailed_exitcode);
     app.add_option("-m,--message", options.message);
+    cli::add_color_options(app, options.color);
     cli::parse(app, args);
     return run(options);
 }

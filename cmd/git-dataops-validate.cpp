@@ -2,6 +2,7 @@
 // staging or prod.
 #include <iostream>
 
+#include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/validate.hpp>
@@ -41,6 +42,7 @@ struct Options {
     std::string format = "text";
     bool strict = false;
     bool with_env = false;
+    cli::ColorOption color;
 };
 
 int run(const Options& options) {
@@ -85,8 +87,9 @@ int run(const Options& options) {
             std::cout << report::github_annotation(d) << '\n';
         }
     } else {
+        const report::Style style(cli::use_color(options.color, &ws.repository.config(), 1));
         for (const auto& d : result.diagnostics) {
-            std::cout << report::format_diagnostic(d);
+            std::cout << report::format_diagnostic(d, style);
         }
         std::string envs;
         for (const auto& e : result.environments) {
@@ -110,6 +113,7 @@ int parse_and_run(const std::vector<std::string>& args) {
     app.add_option("--format", options.format)->check(CLI::IsMember({"text", "json", "github"}));
     app.add_flag("--strict", options.strict);
     app.add_flag("--with-env", options.with_env);
+    cli::add_color_options(app, options.color);
     cli::parse(app, args);
     if (options.all && !options.environments.empty()) {
         throw UsageError("--all and --env cannot be used together");

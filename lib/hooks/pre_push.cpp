@@ -46,7 +46,8 @@ std::string short_ref(std::string_view ref) {
 
 }  // namespace
 
-int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment) {
+int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment,
+                 const report::Style& style) {
     int errors = 0;
     for (auto& d : diagnostics) {
         // Other environments' problems are reported, not enforced: they block at their own stage.
@@ -54,7 +55,7 @@ int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std
             d.severity = meltano::Severity::warning;
             d.message += fmt::format(" (blocks pushes to the stage of environment '{}')", *d.environment);
         }
-        report.lines.push_back(util::trim(report::format_diagnostic(d)));
+        report.lines.push_back(util::trim(report::format_diagnostic(d, style)));
         if (d.severity == meltano::Severity::error) {
             ++errors;
         }
@@ -157,7 +158,7 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
         }
         const int these_errors = add_findings(
             report, std::move(result.diagnostics),
-            stage != nullptr ? std::optional<std::string>(environment) : std::nullopt);
+            stage != nullptr ? std::optional<std::string>(environment) : std::nullopt, request.style);
         if (these_errors > 0 && (stage != nullptr || policy == Unmapped::block)) {
             errors += these_errors;
             blocked_what = fmt::format("{} of {}", file, source->describe());

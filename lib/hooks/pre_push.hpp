@@ -11,6 +11,8 @@
 #include <dataops/git/repository.hpp>
 #include <dataops/meltano/diagnostic.hpp>
 
+#include <dataops/report/style.hpp>
+
 namespace dataops::hooks {
 
 /// One line of the pre-push hook's stdin.
@@ -35,12 +37,14 @@ struct HookReport {
 /// Add `diagnostics` to `report` as stderr lines. With an `environment`, errors that belong to
 /// another environment are demoted to warnings (they block at their own stage). Returns the
 /// number of errors left.
-int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment);
+int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment,
+                 const report::Style& style);
 
 struct PrePushRequest {
     std::string remote_name;  ///< $1
     std::string remote_url;   ///< $2
     std::string input;        ///< stdin, byte for byte
+    report::Style style;      ///< colour for the findings (stderr)
 };
 
 /// Validate every pushed commit. Errors for the target stage's environment (and errors that

@@ -10,7 +10,8 @@
 
 namespace dataops::hooks {
 
-HookReport run_pre_receive(const git::Repository& repository, const std::string& input) {
+HookReport run_pre_receive(const git::Repository& repository, const std::string& input,
+                           const report::Style& style) {
     HookReport report;
     const auto& config = repository.config();
     auto environment = config.get("dataops.server.environment");
@@ -37,7 +38,7 @@ HookReport run_pre_receive(const git::Repository& repository, const std::string&
         meltano::ValidateOptions options;
         options.environments = {*environment};
         auto result = meltano::validate(load, options);
-        errors += add_findings(report, std::move(result.diagnostics), *environment);
+        errors += add_findings(report, std::move(result.diagnostics), *environment, style);
     }
     if (errors > 0) {
         report.blocked = true;

@@ -12,6 +12,7 @@
 namespace dataops::hooks {
 
 /// Validate each `<old> <new> <ref>` update of the stage branch in `input`.
-HookReport run_pre_receive(const git::Repository& repository, const std::string& input);
+HookReport run_pre_receive(const git::Repository& repository, const std::string& input,
+                           const report::Style& style = {});
 
 }  // namespace dataops::hooks

@@ -89,13 +89,14 @@ std::string singular(PluginType type) {
     return std::string(meltano::plugin_type_singular(type));
 }
 
-std::string format_diagnostic(const meltano::Diagnostic& d) {
+std::string format_diagnostic(const meltano::Diagnostic& d, const Style& style) {
     std::string where;
     if (!d.file.empty()) {
-        where = d.line > 0 ? fmt::format("{}:{}:{}: ", d.file, d.line, d.column) : d.file + ": ";
+        where = style.bold(d.line > 0 ? fmt::format("{}:{}:{}:", d.file, d.line, d.column) : d.file + ":") + " ";
     }
-    std::string out = fmt::format("{}{}: {} [{}]\n", where,
-                                  d.severity == meltano::Severity::error ? "error" : "warning", d.message, d.code);
+    const bool error = d.severity == meltano::Severity::error;
+    std::string out = fmt::format("{}{} {} [{}]\n", where, error ? style.error("error:") : style.warning("warning:"),
+                                  d.message, d.code);
     if (!d.hint.empty()) {
         out += fmt::format("  hint: {}\n", d.hint);
     }
@@ -189,8 +190,9 @@ std::string show_text(const ShowInput& input) {
             if (!input.all && (setting.value.is_null() || default_extra)) {
                 continue;
             }
-            rows.push_back({setting.name, display_value(setting, input.reveal), describe_source(setting),
-                            position_text(setting.position)});
+            rows.push_back({setting.name, display_value(setting, input.reveal),
+                            input.style.dim(describe_source(setting)),
+                            input.style.dim(position_text(setting.position))});
         }
         out += fmt::format("\n{}\n", plugin_title(plugin));
         out += rows.empty() ? "  (no settings with a value)\n" : util::columns(rows, "  ");
@@ -348,7 +350,7 @@ std::vector<PluginChange> compare(const meltano::Resolution& a, const meltano::R
 }
 
 std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<PluginChange>& changes,
-                      bool reveal) {
+                      bool reveal, const Style& style) {
     std::string out = fmt::format("--- {}\n+++ {}\n", a.label, b.label);
     auto shown = [&](const ResolvedSetting* s) {
         if (s == nullptr || s->value.is_null()) {
@@ -366,7 +368,7 @@ std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<Pl
         out += fmt::format("\n{}\n", title);
         std::vector<std::vector<std::string>> rows;
         for (const auto& s : change.settings) {
-            rows.push_back({s.name, shown(s.a), "->", shown(s.b)});
+            rows.push_back({s.name, style.removed(shown(s.a)), "->", style.added(shown(s.b))});
         }
         out += util::columns(rows, "  ");
     }

@@ -12,20 +12,21 @@
 #include <dataops/meltano/diagnostic.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
+#include <dataops/report/style.hpp>
 
 namespace dataops::report {
 
 inline constexpr const char* kRedacted = "(redacted)";
 
 /// `file:line:column: error: message [code]` and an indented hint line, as a compiler prints.
-std::string format_diagnostic(const meltano::Diagnostic& diagnostic);
+std::string format_diagnostic(const meltano::Diagnostic& diagnostic, const Style& style = {});
 
 /// The value as a person reads it: strings bare (JSON-quoted when they hold control characters
 /// or are empty), everything else as JSON, null as "null", redacted when sensitive and set.
 std::string display_value(const meltano::ResolvedSetting& setting, bool reveal);
 /// The value for machine output: the JSON value, or "(redacted)".
 nlohmann::ordered_json json_value(const meltano::ResolvedSetting& setting, bool reveal);
-/// "meltano_environment", "inherited from 'tap-x'", "env TAP_X_Y", ... plus the position.
+/// "meltano_environment", "inherited from 'tap-x'", "env TAP_X_Y", ...
 std::string describe_source(const meltano::ResolvedSetting& setting);
 /// "extractor", "loader", "mapping", ...
 std::string singular(meltano::PluginType type);
@@ -45,6 +46,7 @@ struct ShowInput {
     bool reveal = false;
     /// Text: list settings with no value too.
     bool all = false;
+    Style style;
 };
 std::string show_text(const ShowInput& input);
 nlohmann::ordered_json show_json(const ShowInput& input);
@@ -77,7 +79,7 @@ struct PluginChange {
 /// alone does not), in the order of side b, then what exists only on side a.
 std::vector<PluginChange> compare(const meltano::Resolution& a, const meltano::Resolution& b);
 std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<PluginChange>& changes,
-                      bool reveal);
+                      bool reveal, const Style& style = {});
 nlohmann::ordered_json diff_json(const DiffSide& a, const DiffSide& b,
                                  const std::vector<PluginChange>& changes, bool reveal);
 
