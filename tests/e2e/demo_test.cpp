@@ -16,11 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Where `needle` occurs in `text`, after `from`; npos-safe for CHECKs on ordering.
-std::size_t find_after(const std::string& text, const std::string& needle, std::size_t from) {
-    return from == std::string::npos ? std::string::npos : text.find(needle, from);
-}
-
 std::string show(const TempRepo& repo, const std::string& bare, const std::string& what) {
     return repo.git({"--git-dir=" + bare, "show", what}).out;
 }
@@ -40,28 +35,33 @@ TEST_CASE("the demo tells the whole story and leaves the pipeline it describes w
     const std::string& out = result.out;
 
     // Every act, in order, each command followed by its real output.
-    std::size_t at = out.find("$ git dataops init\n");
-    at = find_after(out, "$ git dataops hooks install\ninstalled the pre-push hook", at);
-    at = find_after(out, "$ git dataops env show dev\nenvironment: dev\n", at);
-    at = find_after(out, "$ git dataops env show prod\nenvironment: prod\n", at);
-    at = find_after(out, "+      job_poll_interval_ms: 5000", at);
-    at = find_after(out, "$ git push dev main\ngit-dataops: checking meltano.yml", at);
-    at = find_after(out, "$ git dataops promote staging --dry-run\npromote dev → staging (merge)", at);
-    at = find_after(out, "job_poll_interval_ms  2000  ->  5000", at);
-    at = find_after(out, "promoted 'dev' into 'staging'", at);
-    at = find_after(out, "promoted 'staging' into 'prod'", at);
-    at = find_after(out, "$ git dataops status\n", at);
-    at = find_after(out, "$ git push prod hotfix:main\n", at);
-    at = find_after(out, "error: environment 'prod' configures extractor 'tap-authzero', which is not defined "
-                         "[unknown-plugin]",
-                    at);
-    at = find_after(out, "git-dataops: push blocked", at);
-    at = find_after(out, "$ git push dev main\n", at);
-    at = find_after(out, "warning: environment 'prod' configures extractor 'tap-authzero'", at);
-    at = find_after(out, "$ git dataops promote prod\n", at);
-    at = find_after(out, "error: cannot promote 'staging' into 'prod': the result does not validate", at);
-    at = find_after(out, "demo: all 25 steps behaved as expected", at);
-    CHECK(at != std::string::npos);
+    const std::vector<std::string> story = {
+        "$ git dataops init\n",
+        "$ git dataops hooks install\ninstalled the pre-push hook",
+        "$ git dataops env show dev\nenvironment: dev\n",
+        "$ git dataops env show prod\nenvironment: prod\n",
+        "+      job_poll_interval_ms: 5000",
+        "$ git push dev main\ngit-dataops: checking meltano.yml",
+        "$ git dataops promote staging --dry-run\npromote dev → staging (merge)",
+        "job_poll_interval_ms  2000  ->  5000",
+        "promoted 'dev' into 'staging'",
+        "promoted 'staging' into 'prod'",
+        "$ git dataops status\n",
+        "$ git push prod hotfix:main\n",
+        "error: environment 'prod' configures extractor 'tap-authzero', which is not defined [unknown-plugin]",
+        "git-dataops: push blocked",
+        "$ git push dev main\n",
+        "warning: environment 'prod' configures extractor 'tap-authzero'",
+        "$ git dataops promote prod\n",
+        "error: cannot promote 'staging' into 'prod': the result does not validate",
+        "demo: all 25 steps behaved as expected",
+    };
+    std::size_t at = 0;
+    for (const auto& fragment : story) {
+        INFO("next in the story: " << fragment);
+        at = out.find(fragment, at);
+        REQUIRE(at != std::string::npos);
+    }
     CHECK(result.err.empty());
 
     // The world: three workspaces, the clone, and the refused typo nowhere near prod.
