@@ -2,9 +2,9 @@
 // page is the -h text of its binary and renders as a man page that documents every option; git's
 // `--help` finds the page; the bash and zsh completions offer verbs, options, stages,
 // environments and plugins; `cpack -G DEB` packages what `cmake --install` installs.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <dataops_version.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -12,15 +12,12 @@
 #include <string>
 #include <vector>
 
-#include <dataops_version.hpp>
-
 #include "support/fixtures.hpp"
 #include "support/temp_repo.hpp"
 
 namespace fs = std::filesystem;
 using dataops::testing::describe;
 using dataops::testing::RunOptions;
-using dataops::testing::TempDir;
 using dataops::testing::TempRepo;
 
 namespace {
@@ -57,7 +54,8 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 
 std::string trimmed(const std::string& text) {
     auto begin = text.find_first_not_of(' ');
-    return begin == std::string::npos ? "" : text.substr(begin, text.find_last_not_of(' ') - begin + 1);
+    return begin == std::string::npos ? ""
+                                      : text.substr(begin, text.find_last_not_of(' ') - begin + 1);
 }
 
 Page read_page(const fs::path& path) {
@@ -126,8 +124,10 @@ std::set<std::string> long_options(const std::string& text) {
     std::set<std::string> out;
     for (std::size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
         auto end = text.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", at + 2);
-        std::string option = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
-        if (option.size() > 2 && (at == 0 || text[at - 1] == ' ' || text[at - 1] == '[' || text[at - 1] == '(')) {
+        std::string option =
+            text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        if (option.size() > 2 &&
+            (at == 0 || text[at - 1] == ' ' || text[at - 1] == '[' || text[at - 1] == '(')) {
             out.insert(option);
         }
     }
@@ -198,8 +198,9 @@ TEST_CASE("every binary's -h is the USAGE block of its docs page, byte for byte"
     }
 }
 
-TEST_CASE("git dataops -h is its page's USAGE block and lists every command with its page's summary",
-          "[e2e][docs]") {
+TEST_CASE(
+    "git dataops -h is its page's USAGE block and lists every command with its page's summary",
+    "[e2e][docs]") {
     TempRepo repo;
     auto help = repo.dataops({"-h"});
     INFO(describe(help));
@@ -213,15 +214,17 @@ TEST_CASE("git dataops -h is its page's USAGE block and lists every command with
         const std::string verb = verb_of(page);
         INFO("command: " << verb);
         auto lines = lines_of(help.out);
-        auto line = std::find_if(lines.begin(), lines.end(),
-                                 [&](const std::string& l) { return starts_with(l, "   " + verb + " "); });
+        auto line = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) {
+            return starts_with(l, "   " + verb + " ");
+        });
         REQUIRE(line != lines.end());
         CHECK(trimmed(line->substr(3 + verb.size())) == page.summary);
     }
     CHECK_THAT(help.out, Catch::StartsWith(head + "\ncommands:\n"));
 }
 
-TEST_CASE("every man page renders without warnings and documents every option of its -h", "[e2e][docs]") {
+TEST_CASE("every man page renders without warnings and documents every option of its -h",
+          "[e2e][docs]") {
     TempRepo repo;
     // Debian: the man-db package (it brings groff-base, and lexgrog, man-db's NAME parser).
     REQUIRE(have_program(repo, "man"));
@@ -249,7 +252,8 @@ TEST_CASE("every man page renders without warnings and documents every option of
         auto rendered = repo.run({"man", "-l", file}, man_options());
         INFO(describe(rendered));
         REQUIRE(rendered.code == 0);
-        for (const std::string title : {"NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "EXAMPLES", "SEE ALSO"}) {
+        for (const std::string title :
+             {"NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "EXAMPLES", "SEE ALSO"}) {
             CHECK_FALSE(rendered_section(rendered.out, title).empty());
         }
 
@@ -313,7 +317,8 @@ COMPREPLY=()
 __git_wrap__git_main
 printf '%s\n' "${COMPREPLY[@]}" | sed 's/ $//' | sort
 )";
-    auto result = repo.run({"bash", "-c", script, "bash", kSourceDir + "/completion/git-dataops.bash", line});
+    auto result =
+        repo.run({"bash", "-c", script, "bash", kSourceDir + "/completion/git-dataops.bash", line});
     INFO(describe(result));
     REQUIRE(result.code == 0);
     auto lines = lines_of(result.out);
@@ -325,12 +330,14 @@ using Words = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("bash completes verbs, options, stages, environments and plugins of git dataops", "[e2e][docs]") {
+TEST_CASE("bash completes verbs, options, stages, environments and plugins of git dataops",
+          "[e2e][docs]") {
     TempRepo repo;
     sample_pipeline(repo);
     SECTION("verbs, from git dataops -h") {
         auto verbs = bash_complete(repo, "git dataops ");
-        for (const std::string verb : {"env", "validate", "promote", "status", "log", "rollback", "init", "hooks"}) {
+        for (const std::string verb :
+             {"env", "validate", "promote", "status", "log", "rollback", "init", "hooks"}) {
             CHECK(std::count(verbs.begin(), verbs.end(), verb) == 1);
         }
         CHECK(bash_complete(repo, "git dataops pro") == Words{"promote"});
@@ -339,25 +346,30 @@ TEST_CASE("bash completes verbs, options, stages, environments and plugins of gi
         CHECK(bash_complete(repo, "git dataops promote ") == Words{"dev", "prod", "qa"});
         CHECK(bash_complete(repo, "git dataops promote q") == Words{"qa"});
         CHECK(bash_complete(repo, "git dataops log ") == Words{"dev", "prod", "qa"});
-        CHECK(bash_complete(repo, "git dataops promote prod --from ") == Words{"dev", "prod", "qa"});
+        CHECK(bash_complete(repo, "git dataops promote prod --from ") ==
+              Words{"dev", "prod", "qa"});
         CHECK(bash_complete(repo, "git dataops promote prod ").empty());
     }
     SECTION("options and their values, from the verb's -h") {
         auto options = bash_complete(repo, "git dataops promote --");
-        for (const std::string option : {"--from", "--dry-run", "--mode", "--yes", "--format", "--detailed-exitcode"}) {
+        for (const std::string option :
+             {"--from", "--dry-run", "--mode", "--yes", "--format", "--detailed-exitcode"}) {
             CHECK(std::count(options.begin(), options.end(), option) == 1);
         }
         CHECK(bash_complete(repo, "git dataops promote prod --mode ") == Words{"merge", "mirror"});
-        CHECK(bash_complete(repo, "git dataops env show --format ") == Words{"env", "json", "text"});
+        CHECK(bash_complete(repo, "git dataops env show --format ") ==
+              Words{"env", "json", "text"});
         CHECK(bash_complete(repo, "git dataops env list --format ") == Words{"json", "text"});
-        CHECK(bash_complete(repo, "git dataops validate --env ") == Words{"dev", "prod", "staging"});
+        CHECK(bash_complete(repo, "git dataops validate --env ") ==
+              Words{"dev", "prod", "staging"});
     }
     SECTION("subcommands, environments from meltano.yml and plugins for env show") {
         CHECK(bash_complete(repo, "git dataops env ") == Words{"diff", "list", "show"});
         CHECK(bash_complete(repo, "git dataops env show ") == Words{"dev", "prod", "staging"});
         CHECK(bash_complete(repo, "git dataops env show prod ") == Words{"tap-auth0"});
         CHECK(bash_complete(repo, "git dataops env diff dev ") == Words{"dev", "prod", "staging"});
-        CHECK(bash_complete(repo, "git dataops hooks ") == Words{"install", "run", "status", "uninstall"});
+        CHECK(bash_complete(repo, "git dataops hooks ") ==
+              Words{"install", "run", "status", "uninstall"});
     }
 }
 
@@ -391,7 +403,8 @@ PREFIX=$words[-1]
 source $2
 )";
     auto complete = [&](const std::string& line) {
-        auto result = repo.run({"zsh", "-f", "-c", script, "zsh", line, kSourceDir + "/completion/git-dataops.zsh"});
+        auto result = repo.run(
+            {"zsh", "-f", "-c", script, "zsh", line, kSourceDir + "/completion/git-dataops.zsh"});
         INFO(describe(result));
         CHECK(result.err.empty());
         auto lines = lines_of(result.out);
@@ -410,7 +423,8 @@ source $2
     CHECK(std::count(options.begin(), options.end(), "--steps") == 1);
 }
 
-TEST_CASE("cpack -G DEB packages exactly the files cmake --install installs", "[e2e][docs][package]") {
+TEST_CASE("cpack -G DEB packages exactly the files cmake --install installs",
+          "[e2e][docs][package]") {
     TempRepo repo;
     if (!have_program(repo, "dpkg-deb")) {
         WARN("dpkg-deb is not installed: the Debian package was not built");
@@ -435,7 +449,8 @@ TEST_CASE("cpack -G DEB packages exactly the files cmake --install installs", "[
     CHECK(installed.count("bin/git-dataops") == 1);
 
     const std::string packages = repo.root() + "/deb";
-    auto cpack = repo.run({DATAOPS_CPACK, "-G", "DEB", "-B", packages, "--config", build + "/CPackConfig.cmake"});
+    auto cpack = repo.run(
+        {DATAOPS_CPACK, "-G", "DEB", "-B", packages, "--config", build + "/CPackConfig.cmake"});
     INFO(describe(cpack));
     REQUIRE(cpack.code == 0);
     std::string deb;
@@ -455,7 +470,8 @@ TEST_CASE("cpack -G DEB packages exactly the files cmake --install installs", "[
             packaged.insert(line.substr(at + 7));
         }
     }
-    // The package is for /usr, where Debian's zsh looks in vendor-completions; the rest is the same.
+    // The package is for /usr, where Debian's zsh looks in vendor-completions; the rest is the
+    // same.
     CHECK(packaged.erase("share/zsh/vendor-completions/_git-dataops") == 1);
     installed.erase("share/zsh/site-functions/_git-dataops");
     CHECK(packaged == installed);
