@@ -200,7 +200,7 @@ Page read_page(const std::string& path) {
     return page;
 }
 
-// ---- the header --------------------------------------------------------------------------------
+// ---- the header ---------------------------------------------------------------------------------
 
 std::string c_string(const std::string& text) {
     std::string out = "\"";
@@ -249,8 +249,7 @@ std::string header(const Page& page) {
     return out;
 }
 
-// ---- roff
-// ----------------------------------------------------------------------------------------
+// ---- roff ---------------------------------------------------------------------------------------
 
 /// Plain text for roff: backslashes, hyphens (so options render as ASCII '-') and non-ASCII
 /// characters (as \[uXXXX], so groff needs no input encoding) escaped.
