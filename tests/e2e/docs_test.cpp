@@ -230,6 +230,7 @@ TEST_CASE("every man page renders without warnings and documents every option of
     REQUIRE(have_program(repo, "man"));
     REQUIRE(have_program(repo, "groff"));
     const bool have_lexgrog = have_program(repo, "lexgrog");
+    const bool have_mandoc = have_program(repo, "mandoc");  // a stricter linter, when installed
     if (!have_lexgrog) {
         WARN("lexgrog is not installed: the NAME sections were not checked as man-db indexes them");
     }
@@ -244,6 +245,10 @@ TEST_CASE("every man page renders without warnings and documents every option of
         CHECK(lint.err.empty());
 
         // What man-db's indexer (whatis, apropos) reads from the NAME section.
+        if (have_mandoc) {
+            auto mandoc = repo.run({"mandoc", "-Tlint", "-W", "warning", file});
+            CHECK(mandoc.out + mandoc.err == "");
+        }
         if (have_lexgrog) {
             auto whatis = repo.run({"lexgrog", file});
             CHECK(whatis.out == file + ": \"" + page.name + " - " + page.summary + "\"\n");
