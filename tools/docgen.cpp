@@ -205,31 +205,18 @@ Page read_page(const std::string& path) {
 std::string c_string(const std::string& text) {
     std::string out = "\"";
     for (unsigned char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '?':
-                out += "\\?";
-                break;  // no trigraphs, whatever the compiler's mode
-            default:
-                if (c < 0x20 || c >= 0x7f) {
-                    // Octal escapes keep UTF-8 bytes exact; three digits end the escape.
-                    char buffer[8];
-                    std::snprintf(buffer, sizeof buffer, "\\%03o", c);
-                    out += buffer;
-                } else {
-                    out += static_cast<char>(c);
-                }
+        if (c == '"' || c == '\\' || c == '?') {  // '?': no trigraphs, whatever the mode
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c < 0x20 || c >= 0x7f) {
+            // Octal escapes keep UTF-8 bytes exact; three digits end the escape.
+            char buffer[8];
+            std::snprintf(buffer, sizeof buffer, "\\%03o", c);
+            out += buffer;
+        } else {
+            out += static_cast<char>(c);
         }
     }
     return out + "\"";
