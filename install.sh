@@ -46,9 +46,15 @@ done
 say() { printf '==> %s\n' "$*" >&2; }
 
 # Debian/Ubuntu package names; the dnf and brew equivalents where they exist.
-apt_packages="build-essential cmake pkg-config git libgit2-dev libboost-dev libboost-filesystem-dev libyaml-dev catch2 libcli11-dev libfmt-dev nlohmann-json3-dev"
-dnf_packages="gcc-c++ make cmake pkgconf-pkg-config git libgit2-devel boost-devel libyaml-devel catch2-devel cli11-devel fmt-devel json-devel"
+# man-db brings man (to read the pages) and groff (the tests render every page).
+apt_packages="build-essential cmake pkg-config git libgit2-dev libboost-dev libboost-filesystem-dev libyaml-dev catch2 libcli11-dev libfmt-dev nlohmann-json3-dev man-db"
+dnf_packages="gcc-c++ make cmake pkgconf-pkg-config git libgit2-devel boost-devel libyaml-devel catch2-devel cli11-devel fmt-devel json-devel man-db groff-base"
 brew_packages="cmake pkg-config git libgit2 boost libyaml catch2 cli11 fmt nlohmann-json"
+# What only the test suite uses: zsh and bash-completion to exercise the completions, dpkg-dev
+# for the Debian package built by cpack.
+apt_test_packages="zsh bash-completion dpkg-dev"
+dnf_test_packages="zsh bash-completion"
+brew_test_packages="zsh bash-completion"
 
 have_all_dependencies() {
     command -v cmake >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 &&
@@ -56,7 +62,14 @@ have_all_dependencies() {
     pkg-config --exists libgit2 yaml-0.1 2>/dev/null &&
     [ -f /usr/include/boost/process.hpp ] && [ -d /usr/include/CLI ] &&
     [ -f /usr/include/catch2/catch.hpp ] && [ -d /usr/include/fmt ] &&
-    [ -f /usr/include/nlohmann/json.hpp ]
+    [ -f /usr/include/nlohmann/json.hpp ] &&
+    command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
+    { [ "$mode" != test ] || have_test_dependencies; }
+}
+
+have_test_dependencies() {
+    command -v zsh >/dev/null 2>&1 && [ -f /usr/share/bash-completion/bash_completion ] &&
+    { ! command -v apt-get >/dev/null 2>&1 || command -v dpkg-shlibdeps >/dev/null 2>&1; }
 }
 
 as_root() {
@@ -73,6 +86,11 @@ as_root() {
 install_dependencies() {
     if have_all_dependencies; then
         return
+    fi
+    if [ "$mode" = test ]; then
+        apt_packages="$apt_packages $apt_test_packages"
+        dnf_packages="$dnf_packages $dnf_test_packages"
+        brew_packages="$brew_packages $brew_test_packages"
     fi
     if command -v apt-get >/dev/null 2>&1; then
         say "installing build dependencies with apt-get"

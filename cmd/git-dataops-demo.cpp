@@ -7,22 +7,12 @@
 #include <dataops/demo/demo.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/util/strings.hpp>
+#include <dataops_docs/git-dataops-demo.hpp>
 #include <fmt/format.h>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops demo [--keep] [<dir>]
-
-Build a throwaway pipeline with no network and no setup: three workspace repositories dev,
-staging and prod (bare, created independently), a clone with a remote for each, and the bundled
-example Meltano project (tap-auth0 with a loader and a job). Then run, and show, what a team
-does with it: install the hook, resolve each environment, change dev, promote to staging and
-prod, look at the status, and watch a typo in the prod block stopped twice - by the pre-push
-hook and by the promotion. Exits 0 when every command behaved as expected, 1 otherwise.
-
-    <dir>     build the pipeline there (a new or empty directory) instead of a temporary one
-    --keep    leave the pipeline in place afterwards, to look around in it
-)";
+constexpr const char* kUsage = dataops::docs::demo::usage;
 
 using namespace dataops;
 

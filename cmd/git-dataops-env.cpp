@@ -9,32 +9,12 @@
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
 #include <dataops/workspace/workspace.hpp>
+#include <dataops_docs/git-dataops-env.hpp>
 #include <fmt/format.h>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops env list [--rev <rev>] [--project <dir>] [--format text|json]
-   or: git dataops env show [<environment>] [<plugin>...] [--rev <rev>] [--project <dir>]
-                            [--format text|json|env] [--reveal] [--with-env] [--all]
-   or: git dataops env diff <a> <b> [--rev <rev>] [--project <dir>] [--format text|json]
-                            [--exit-code] [--reveal] [--with-env]
-
-List the environments of the Meltano project, show every plugin setting as an environment
-resolves it (value and source: env, dotenv, meltano_environment, meltano_yml, inherited,
-default), or compare two environments. <a> and <b> are environment names, or <rev>:<env> to
-compare an environment across two commits.
-
-    --rev <rev>         read the project at <rev> (a branch, tag, remote branch or sha)
-                        instead of the working tree
-    --project <dir>     the directory holding meltano.yml (default: dataops.project, else
-                        the nearest directory upward that has one, else the repository root)
-    --format <format>   text (default), json, or env (show only: dotenv lines)
-    --reveal            print sensitive values instead of (redacted)
-    --with-env          also use the process environment and the project's .env, as a
-                        local meltano run would (default: committed files only)
-    --all               also show settings without a value and Meltano's default extras
-    --exit-code         exit with 1 when the environments differ, 0 when they do not
-)";
+constexpr const char* kUsage = dataops::docs::env::usage;
 
 using namespace dataops;
 

@@ -14,29 +14,12 @@
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
+#include <dataops_docs/git-dataops-hooks.hpp>
 #include <fmt/format.h>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops hooks install [--force | --manual] [--shared]
-   or: git dataops hooks install --server --environment <env> [--branch <branch>]
-   or: git dataops hooks uninstall [--server]
-   or: git dataops hooks status [--server]
-   or: git dataops hooks run (pre-push <remote> <url> | pre-receive)
-
-Install the pre-push hook that validates meltano.yml of the commits being pushed, for the
-environment of the stage they go to. An existing hook is kept: it moves to pre-push.legacy and
-runs first, with the same arguments and input. Bypass the check with 'git push --no-verify' or
-DATAOPS_SKIP=1.
-
-    --force             replace an existing foreign hook instead of chaining it
-    --manual            print what to add to an existing hook by hand; change nothing
-    --shared            allow installing into a core.hooksPath set globally or system-wide
-    --server            in a bare repository: a pre-receive hook that rejects pushes to
-                        <branch> whose meltano.yml does not validate for <env>
-    --environment <env> the environment the server repository runs (with --server)
-    --branch <branch>   the branch the server checks (with --server; default: main)
-)";
+constexpr const char* kUsage = dataops::docs::hooks::usage;
 
 using namespace dataops;
 

@@ -9,24 +9,12 @@
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
 #include <dataops/workspace/workspace.hpp>
+#include <dataops_docs/git-dataops-init.hpp>
 #include <fmt/format.h>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops init [--stages <a,b,c>] [--remote <stage>=<remote>]...
-                         [--branch <stage>=<branch>]... [--environment <stage>=<env>]...
-
-Write the promotion pipeline into this repository's git config (dataops.stages and
-dataops.<stage>.remote/branch/environment), check that each remote exists and each environment
-is defined in meltano.yml, and print the pipeline. Without options it writes the defaults:
-stages dev, staging and prod, each with the remote and environment of the same name and branch
-main. When the clone's origin is the staging workspace: --remote staging=origin.
-
-    --stages <list>                 the stages in promotion order (comma- or space-separated)
-    --remote <stage>=<remote>       the remote of a stage (default: the stage's name)
-    --branch <stage>=<branch>       the branch of a stage (default: main)
-    --environment <stage>=<env>     the Meltano environment a stage runs (default: its name)
-)";
+constexpr const char* kUsage = dataops::docs::init::usage;
 
 using namespace dataops;
 

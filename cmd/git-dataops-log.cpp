@@ -4,20 +4,13 @@
 #include <dataops/cli/main.hpp>
 #include <dataops/git/repository.hpp>
 #include <dataops/promote/history.hpp>
+#include <dataops_docs/git-dataops-log.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops log <stage> [-n <count>] [--format text|json]
-
-Show the promotion history of <stage>, newest first, from the trailers of the commits on its
-branch (first parents only, fetched from its remote): when, who, from which stage and commit,
-and the mode; rollbacks are shown with the commit they restored.
-
-    -n, --max-count <count>  show at most <count> entries
-    --format <format>        text (default) or json
-)";
+constexpr const char* kUsage = dataops::docs::log::usage;
 
 using namespace dataops;
 

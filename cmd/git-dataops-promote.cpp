@@ -10,30 +10,13 @@
 #include <dataops/report/diagnostics_report.hpp>
 #include <dataops/report/env_report.hpp>
 #include <dataops/util/error.hpp>
+#include <dataops_docs/git-dataops-promote.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops promote <stage> [--from <stage>] [--dry-run] [--mode merge|mirror]
-                             [--yes] [--format text|json] [--detailed-exitcode] [-m <message>]
-
-Promote the previous stage's workspace (or --from's) into <stage>: fetch both branches, merge
-them in memory as `git merge -X theirs --allow-unrelated-histories` does, validate the result for
-<stage>'s environment, show the files and the resolved configuration that change, then commit
-and push it to <stage>'s remote (never forced). The working tree, index, HEAD and local branches
-are left alone. Conflicts -X theirs cannot resolve, or a result that does not validate, refuse
-the promotion and nothing is pushed.
-
-    --from <stage>         the stage to promote from (default: the stage before <stage>)
-    --dry-run              show the plan and stop
-    --mode <mode>          merge (default), or mirror: <stage> gets exactly the source's files
-    --yes                  do not ask before pushing (only asked on a terminal)
-    --format <format>      text (default) or json
-    --detailed-exitcode    exit 0 when there is nothing to promote, 2 when promoted (or, with
-                           --dry-run, when there is something to promote), 1 when refused
-    -m, --message <text>   the commit's subject (default: promote <from> → <stage>)
-)";
+constexpr const char* kUsage = dataops::docs::promote::usage;
 
 using namespace dataops;
 

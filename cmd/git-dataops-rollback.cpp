@@ -9,25 +9,13 @@
 #include <dataops/report/diagnostics_report.hpp>
 #include <dataops/report/env_report.hpp>
 #include <dataops/util/error.hpp>
+#include <dataops_docs/git-dataops-rollback.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops rollback <stage> [--to <commit> | --steps <n>] [--dry-run] [--yes]
-                              [--format text|json]
-
-Put an earlier tree back on <stage>: by default the tree it had before its last promotion (the
-first parent of the last promotion commit). The tree is validated for <stage>'s environment like
-a promotion, then committed on top of the stage's tip (history is kept: nothing is forced) with
-a Dataops-Rollback trailer, and pushed to <stage>'s remote.
-
-    --to <commit>          restore the tree of <commit>
-    --steps <n>            restore the tree from before the <n>-th newest promotion (default 1)
-    --dry-run              show the plan and stop
-    --yes                  do not ask before pushing (only asked on a terminal)
-    --format <format>      text (default) or json
-)";
+constexpr const char* kUsage = dataops::docs::rollback::usage;
 
 using namespace dataops;
 

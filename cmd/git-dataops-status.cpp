@@ -4,20 +4,13 @@
 #include <dataops/cli/main.hpp>
 #include <dataops/git/repository.hpp>
 #include <dataops/promote/history.hpp>
+#include <dataops_docs/git-dataops-status.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops status [--format text|json]
-
-Show every stage of the pipeline: its remote and branch, its tip (fetched from the remote), its
-environment, whether the tip validates for that environment, how many commits of the previous
-stage are not in it yet, and its last promotion (when, who, from which commit, mode). A stage
-whose remote cannot be read is reported unreachable; the others are still shown.
-
-    --format <format>      text (default) or json
-)";
+constexpr const char* kUsage = dataops::docs::status::usage;
 
 using namespace dataops;
 

@@ -11,26 +11,12 @@
 #include <dataops/stages/pipeline.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/workspace/workspace.hpp>
+#include <dataops_docs/git-dataops-validate.hpp>
 #include <fmt/format.h>
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: git dataops validate [--env <name>]... [--all] [--rev <rev>] [--project <dir>]
-                             [--format text|json|github] [--strict] [--with-env]
-
-Validate the Meltano project (the working tree, or the tree of <rev>) for the given
-environments: by default every environment a pipeline stage runs, else all. Exit 0 when there
-are no errors (warnings allowed), 1 when there is any. Every diagnostic has a stable code,
-documented in docs/diagnostics.md.
-
-    --env <name>        validate for this environment (repeatable)
-    --all               validate for every environment of the project
-    --rev <rev>         read the project at <rev> instead of the working tree
-    --project <dir>     the directory holding meltano.yml
-    --format <format>   text (default), json, or github (workflow annotations)
-    --strict            references to variables nothing defines are errors, not warnings
-    --with-env          also use the process environment and the project's .env
-)";
+constexpr const char* kUsage = dataops::docs::validate::usage;
 
 using namespace dataops;
 

@@ -8,19 +8,14 @@
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/strings.hpp>
+#include <dataops_docs/git-dataops.hpp>
 #include <dataops_version.hpp>
 #include <fmt/format.h>
 
 namespace {
 
 std::string usage_text() {
-    std::string text =
-        "usage: git dataops <command> [<args>]\n"
-        "   or: git dataops (-h | --version)\n"
-        "\n"
-        "Promote Meltano projects through dev -> staging -> prod git workspaces, safely.\n"
-        "\n"
-        "commands:\n";
+    std::string text = std::string(dataops::docs::dispatcher::usage) + "\ncommands:\n";
     std::size_t width = 0;
     for (const auto& verb : dataops::cli::verbs()) {
         width = std::max(width, verb.name.size());

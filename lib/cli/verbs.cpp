@@ -1,18 +1,28 @@
 #include <dataops/cli/verbs.hpp>
 
+#include <dataops_docs/git-dataops-demo.hpp>
+#include <dataops_docs/git-dataops-env.hpp>
+#include <dataops_docs/git-dataops-hooks.hpp>
+#include <dataops_docs/git-dataops-init.hpp>
+#include <dataops_docs/git-dataops-log.hpp>
+#include <dataops_docs/git-dataops-promote.hpp>
+#include <dataops_docs/git-dataops-rollback.hpp>
+#include <dataops_docs/git-dataops-status.hpp>
+#include <dataops_docs/git-dataops-validate.hpp>
+
 namespace dataops::cli {
 
 const std::vector<Verb>& verbs() {
     static const std::vector<Verb> list = {
-        {"env", "list, show and compare Meltano environments as they resolve"},
-        {"validate", "find resolution errors in meltano.yml before they reach a stage"},
-        {"promote", "merge a stage into the next one in memory, validate, show the plan, push"},
-        {"status", "show every stage: tip, validity, work waiting and last promotion"},
-        {"log", "list the promotions and rollbacks of a stage, newest first"},
-        {"rollback", "restore an earlier promoted tree on a stage with a new commit and push it"},
-        {"init", "write and check the promotion pipeline (stages, remotes, environments)"},
-        {"hooks", "install, remove and inspect the pre-push hook that runs validate"},
-        {"demo", "build a throwaway dev → staging → prod pipeline and show a team's day with it"},
+        {"env", docs::env::summary},
+        {"validate", docs::validate::summary},
+        {"promote", docs::promote::summary},
+        {"status", docs::status::summary},
+        {"log", docs::log::summary},
+        {"rollback", docs::rollback::summary},
+        {"init", docs::init::summary},
+        {"hooks", docs::hooks::summary},
+        {"demo", docs::demo::summary},
     };
     return list;
 }

@@ -9,7 +9,7 @@ namespace dataops::cli {
 
 struct Verb {
     std::string_view name;
-    std::string_view summary;  ///< one line for `git dataops -h`
+    std::string_view summary;  ///< one line for `git dataops -h`: the NAME line of its docs/commands page
 };
 
 /// Every shipped verb, in the order `git dataops -h` lists them.
