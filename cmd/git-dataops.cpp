@@ -68,9 +68,16 @@ int dispatch(const std::vector<std::string>& args) {
         std::cerr << "hint: see 'git dataops -h' for the list of commands\n";
         return dataops::cli::exit_usage;
     }
+    std::cout.flush();
+    // `git dataops <verb> --help` opens the manual page, as `git <command> --help` does (git
+    // rewrites only `git dataops --help` and `git dataops-<verb> --help` itself); -h prints usage.
+    if (args.size() == 2 && args[1] == "--help") {
+        if (auto git = dataops::process::find_program("git")) {
+            dataops::process::exec(*git, {"git", "help", "dataops-" + verb});
+        }
+    }
     std::vector<std::string> argv = {"git-dataops-" + verb};
     argv.insert(argv.end(), args.begin() + 1, args.end());
-    std::cout.flush();
     dataops::process::exec(*binary, argv);
 }
 

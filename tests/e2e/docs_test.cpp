@@ -298,6 +298,14 @@ TEST_CASE("git's --help opens the man page of a command and of the dispatcher", 
     CHECK_THAT(dispatcher.out, Catch::Contains("git-dataops-validate(1)"));
     auto help = repo.run({"git", "help", "dataops-env"}, options);
     CHECK_THAT(help.out, Catch::Contains("git-dataops-env - list, show and compare"));
+    // Through the dispatcher too: `git dataops <verb> --help` is the page, `-h` the usage.
+    auto verb_help = repo.run({"git", "dataops", "status", "--help"}, options);
+    INFO(describe(verb_help));
+    CHECK(verb_help.code == 0);
+    CHECK_THAT(verb_help.out, Catch::Contains("git-dataops-status - "));
+    CHECK_THAT(verb_help.out, Catch::Contains("EXIT STATUS"));
+    auto verb_usage = repo.run({"git", "dataops", "status", "-h"}, options);
+    CHECK_THAT(verb_usage.out, Catch::StartsWith("usage: git dataops status"));
 }
 
 namespace {
