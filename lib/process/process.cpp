@@ -297,7 +297,6 @@ bool read_some(int fd, std::string& into) {
 struct Running::Impl {
     pid_t pid = -1;
     bool reaped = false;
-    int exit_code = -1;
     std::string input;
     std::size_t written = 0;
     Fd in, out, err;
