@@ -5,7 +5,9 @@ usage: gen_project.py <dir> <plugins> <environments> [<include-files>]
 
 Writes <dir>/meltano.yml and, with include files, <dir>/conf/plugins-<i>.yml holding the plugins
 and environment blocks split evenly. Every plugin has a few config keys (scalars, a nested object,
-a list, a $VAR reference); every environment overrides half of the plugins. Deterministic.
+a list, a $VAR reference that every environment defines), all declared in its settings, so the
+project validates without findings, as a maintained one does; every environment overrides half of
+the plugins. Deterministic.
 """
 import os
 import sys
@@ -26,11 +28,22 @@ def plugin_block(i):
         "    - name: start_date",
         "      kind: date_iso8601",
         "      value: '2020-01-01'",
+        "    - name: host",
+        "    - name: port",
+        "      kind: integer",
+        "    - name: enabled",
+        "      kind: boolean",
+        "    - name: schema",
+        "    - name: nested",
+        "      kind: object",
+        "    - name: streams",
+        "      kind: array",
+        "    - name: description",
         "    config:",
         f"      host: host-{i}.example.com",
         f"      port: {5000 + i % 1000}",
         "      enabled: true",
-        f"      api_key: ${{BENCH_SECRET_{i % 10}}}",
+        f"      schema: raw_${{BENCH_ENV}}_{i % 10}",
         "      nested:",
         "        a: 1",
         f"        b: value-{i}",

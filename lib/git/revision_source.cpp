@@ -43,23 +43,93 @@ std::string to_hex(std::string_view raw) {
     return out;
 }
 
-class RevisionSource final : public FileSource {
+}  // namespace
+
+/// The `git cat-file --batch` process behind one or more revision sources. Answers come in the
+/// order of the questions; the mutex keeps a question and its answer together.
+class ObjectReader {
 public:
-    RevisionSource(std::string_view rev, const std::string& git_dir) : rev_(rev) {
-        if (rev.empty() || rev.find_first_of("\n\r") != std::string_view::npos || rev.front() == '-') {
-            throw Error(fmt::format("bad revision '{}'", rev));
-        }
+    struct Object {
+        std::string oid;
+        std::string type;
+        std::string data;
+    };
+
+    explicit ObjectReader(const std::string& git_dir) {
         process::Options options;
         options.argv = {"git", "cat-file", "--batch"};
         if (!git_dir.empty()) {
             options.env["GIT_DIR"] = git_dir;
         }
         git_ = std::make_unique<process::Conversation>(options);
-        // Ask now, read the answer on first use: git starts while the caller does other work
-        // (repository discovery runs two more git processes at the same time).
-        git_->write(fmt::format("{}^{{commit}}\n", rev));
+    }
+
+    /// Send a question now; its answer is read later by read_answer(), before any other.
+    void ask(std::string_view name) {
+        git_->write(name);
+        git_->write("\n");
         git_->flush();
     }
+
+    /// Ask and wait for the answer; nullopt when the object is missing or ambiguous. `rev` names
+    /// what is being read, for messages.
+    std::optional<Object> request(std::string_view name, std::string_view rev) {
+        std::lock_guard<std::mutex> lock(mutex);
+        git_->write(name);
+        git_->write("\n");
+        return read_answer(rev);
+    }
+
+    /// The answer to the oldest unanswered question (call with the mutex held).
+    std::optional<Object> read_answer(std::string_view rev) {
+        std::string header;
+        try {
+            header = git_->read_line();
+        } catch (const Error&) {
+            // git died (not a repository, a corrupt object): report its own words.
+            throw Error(fmt::format("cannot read '{}': {}", rev, git_message(git_->finish())));
+        }
+        // "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous".
+        auto last = header.rfind(' ');
+        if (last == std::string::npos) {
+            throw Error(fmt::format("unexpected answer from 'git cat-file': '{}'", header));
+        }
+        std::string_view tail(header.c_str() + last + 1);
+        if (tail == "missing" || tail == "ambiguous") {
+            return std::nullopt;
+        }
+        auto first = header.find(' ');
+        Object object;
+        object.oid = header.substr(0, first);
+        object.type = header.substr(first + 1, last - first - 1);
+        std::size_t size = std::stoull(std::string(tail));
+        object.data = git_->read_exact(size);
+        git_->read_exact(1);  // the LF after the contents
+        return object;
+    }
+
+    std::mutex mutex;
+
+private:
+    std::unique_ptr<process::Conversation> git_;
+};
+
+namespace {
+
+void check_revision(std::string_view rev) {
+    if (rev.empty() || rev.find_first_of("\n\r") != std::string_view::npos || rev.front() == '-') {
+        throw Error(fmt::format("bad revision '{}'", rev));
+    }
+}
+
+class RevisionSource final : public FileSource {
+    using Object = ObjectReader::Object;
+
+public:
+    /// `asked`: the reader already has the question `<rev>^{commit}` (a reader of our own,
+    /// asked before the caller's other work); else it is asked on first use.
+    RevisionSource(std::string_view rev, std::shared_ptr<ObjectReader> reader, bool asked)
+        : rev_(rev), reader_(std::move(reader)), asked_(asked) {}
 
     std::string describe() const override {
         resolve_root();
@@ -185,7 +255,13 @@ private:
             return;
         }
         resolved_ = true;
-        auto commit = answer();
+        std::optional<Object> commit;
+        if (asked_) {
+            std::lock_guard<std::mutex> lock(reader_->mutex);
+            commit = reader_->read_answer(rev_);
+        } else {
+            commit = request(fmt::format("{}^{{commit}}", rev_));
+        }
         if (commit) {
             commit_ = commit->oid;
             auto tree_line = commit->data.substr(0, commit->data.find('\n'));
@@ -205,52 +281,7 @@ private:
         oid_size_ = root_.size() / 2;
     }
 
-    struct Object {
-        std::string oid;
-        std::string type;
-        std::string data;
-    };
-
-    /// Ask cat-file for one object; nullopt when it is missing or ambiguous.
-    std::optional<Object> request(const std::string& name) const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        git_->write(name);
-        git_->write("\n");
-        return read_answer();
-    }
-
-    /// The answer to a question already written (the constructor's).
-    std::optional<Object> answer() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return read_answer();
-    }
-
-    std::optional<Object> read_answer() const {
-        std::string header;
-        try {
-            header = git_->read_line();
-        } catch (const Error&) {
-            // git died (not a repository, a corrupt object): report its own words.
-            throw Error(fmt::format("cannot read '{}': {}", rev_, git_message(git_->finish())));
-        }
-        // "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous".
-        auto last = header.rfind(' ');
-        if (last == std::string::npos) {
-            throw Error(fmt::format("unexpected answer from 'git cat-file': '{}'", header));
-        }
-        std::string_view tail(header.c_str() + last + 1);
-        if (tail == "missing" || tail == "ambiguous") {
-            return std::nullopt;
-        }
-        auto first = header.find(' ');
-        Object object;
-        object.oid = header.substr(0, first);
-        object.type = header.substr(first + 1, last - first - 1);
-        std::size_t size = std::stoull(std::string(tail));
-        object.data = git_->read_exact(size);
-        git_->read_exact(1);  // the LF after the contents
-        return object;
-    }
+    std::optional<Object> request(const std::string& name) const { return reader_->request(name, rev_); }
 
     const std::vector<TreeEntry>& tree(const std::string& oid) const {
         auto cached = trees_.find(oid);
@@ -317,25 +348,41 @@ private:
     }
 
     std::string rev_;
-    std::unique_ptr<process::Conversation> git_;
+    std::shared_ptr<ObjectReader> reader_;
+    bool asked_ = false;
     // Filled in by resolve_root() on first use.
     mutable bool resolved_ = false;
     mutable std::optional<std::string> commit_;
     mutable std::string root_;
     mutable std::size_t oid_size_ = 20;
     mutable std::map<std::string, std::vector<TreeEntry>> trees_;
-    mutable std::mutex mutex_;
 };
 
 }  // namespace
 
+std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir) {
+    return std::make_shared<ObjectReader>(git_dir);
+}
+
 std::unique_ptr<FileSource> start_revision_source(std::string_view rev, const std::string& git_dir) {
-    return std::make_unique<RevisionSource>(rev, git_dir);
+    check_revision(rev);
+    // Ask now, read the answer on first use: git starts while the caller does other work
+    // (repository discovery runs two more git processes at the same time).
+    auto reader = make_object_reader(git_dir);
+    reader->ask(fmt::format("{}^{{commit}}", rev));
+    return std::make_unique<RevisionSource>(rev, std::move(reader), true);
 }
 
 std::unique_ptr<FileSource> make_revision_source(std::string_view rev, const std::string& git_dir) {
     auto source = start_revision_source(rev, git_dir);
     source->commit();  // peel now: a bad revision is reported by the constructor's caller
+    return source;
+}
+
+std::unique_ptr<FileSource> make_revision_source(std::string_view rev, std::shared_ptr<ObjectReader> reader) {
+    check_revision(rev);
+    auto source = std::make_unique<RevisionSource>(rev, std::move(reader), false);
+    source->commit();
     return source;
 }
 

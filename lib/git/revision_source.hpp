@@ -25,4 +25,14 @@ std::unique_ptr<FileSource> make_revision_source(std::string_view rev, const std
 /// cannot be asked about at all (empty, multi-line, or looking like an option).
 std::unique_ptr<FileSource> start_revision_source(std::string_view rev, const std::string& git_dir = {});
 
+/// One `git cat-file --batch` process that any number of revision sources of one repository can
+/// share: a caller that reads many revisions (a hook judging every pushed ref) starts git once,
+/// not once per revision. Thread-safe; it ends when its last source is gone.
+class ObjectReader;
+std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir = {});
+
+/// The tree of `rev` read through `reader`, peeled at once: throws dataops::Error ("bad revision
+/// 'x'") when it names no commit or tree.
+std::unique_ptr<FileSource> make_revision_source(std::string_view rev, std::shared_ptr<ObjectReader> reader);
+
 }  // namespace dataops::git

@@ -102,6 +102,7 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     std::set<std::pair<std::string, std::string>> checked;  // (commit, environment or "")
     int errors = 0;
     std::string blocked_what;
+    std::shared_ptr<git::ObjectReader> objects;  // one `git cat-file` for all the pushed refs
 
     for (const auto& update : parse_pre_push_input(request.input)) {
         if (update.is_delete()) {
@@ -110,7 +111,10 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
         // Tags arrive as the tag object: the source peels to the commit, or to nothing.
         std::unique_ptr<git::FileSource> source;
         try {
-            source = git::make_revision_source(update.local_oid + "^{commit}", repository.location().git_dir);
+            if (!objects) {
+                objects = git::make_object_reader(repository.location().git_dir);
+            }
+            source = git::make_revision_source(update.local_oid + "^{commit}", objects);
         } catch (const Error&) {
             continue;  // a tag of a tree or blob: no meltano.yml to judge
         }

@@ -161,3 +161,22 @@ TEST_CASE("a started revision source reports a bad revision on first use", "[git
     CHECK(good->commit()->size() == 40);
     CHECK_THROWS_WITH(git::start_revision_source("-x", repo.path() + "/.git"), "bad revision '-x'");
 }
+
+TEST_CASE("revision sources can share one reader, interleaved and after a bad revision", "[git]") {
+    TempRepo repo;
+    auto first = repo.commit("first", {{"a", "1"}, {"dir/b", "b1"}});
+    repo.commit("second", {{"a", "2"}});
+    auto reader = git::make_object_reader(repo.path() + "/.git");
+    auto head = git::make_revision_source("HEAD", reader);
+    CHECK_THROWS_WITH(git::make_revision_source("no-such-branch", reader), "bad revision 'no-such-branch'");
+    CHECK_THROWS_WITH(git::make_revision_source("-x", reader), "bad revision '-x'");
+    auto old = git::make_revision_source(first, reader);
+    // Reads of one source between reads of the other each get their own answers.
+    CHECK(head->read("a").data == "2");
+    CHECK(old->read("a").data == "1");
+    CHECK(head->read("dir/b").data == "b1");
+    CHECK(old->commit() == first);
+    CHECK(head->commit() != first);
+    reader.reset();  // the sources keep the reader alive
+    CHECK(old->read("dir/b").data == "b1");
+}

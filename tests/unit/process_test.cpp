@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <csignal>
+
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
 
@@ -116,4 +118,75 @@ TEST_CASE("a child that exits without reading its stdin is not fatal to us", "[p
     options.argv = {"sh", "-c", "exit 4"};
     options.input = std::string(4 * 1024 * 1024, 'x');  // far more than a pipe holds
     CHECK(run(options).exit_code == 4);
+}
+
+TEST_CASE("a child runs in the working directory it is given", "[process]") {
+    Options options;
+    options.argv = {"pwd"};
+    options.cwd = "/";
+    CHECK(run(options).out == "/\n");
+    options.cwd = "/dataops-no-such-directory";
+    CHECK_THROWS_WITH(run(options), Catch::Contains("cannot run 'pwd'"));
+}
+
+TEST_CASE("outputs can go to /dev/null", "[process]") {
+    Options options;
+    options.argv = {"sh", "-c", "echo out; echo err >&2; exit 5"};
+    options.out = Stream::null;
+    options.err = Stream::null;
+    auto result = run(options);
+    CHECK(result.exit_code == 5);
+    CHECK(result.out.empty());
+    CHECK(result.err.empty());
+}
+
+TEST_CASE("a child starts with SIGPIPE at its default even while we ignore it", "[process]") {
+    // `yes` into a closed pipe dies of SIGPIPE silently; with SIGPIPE ignored it would complain
+    // "yes: standard output: Broken pipe" instead.
+    auto previous = std::signal(SIGPIPE, SIG_IGN);
+    Options options;
+    options.argv = {"sh", "-c", "yes | head -n 1"};
+    auto result = run(options);
+    std::signal(SIGPIPE, previous);
+    CHECK(result.out == "y\n");
+    CHECK(result.err.empty());
+}
+
+TEST_CASE("a child inherits none of the pipes we hold for other children", "[process]") {
+    // What a child sees open, alone and while a conversation with another child is going on.
+    Options count;
+    count.argv = {"sh", "-c", "ls /proc/self/fd"};
+    auto alone = run(count).out;
+    Options cat;
+    cat.argv = {"cat"};
+    Conversation other(cat);
+    other.write("ping\n");
+    CHECK(other.read_line() == "ping");
+    CHECK(run(count).out == alone);
+    CHECK(other.finish().exit_code == 0);
+}
+
+TEST_CASE("a conversation whose child dies reports that it stopped answering", "[process]") {
+    Options options;
+    options.argv = {"sh", "-c", "read -r line; echo half; echo gone >&2; exit 7"};
+    Conversation child(options);
+    child.write("question\n");
+    CHECK(child.read_line() == "half");
+    CHECK_THROWS_WITH(child.read_line(), Catch::Contains("'sh' stopped answering"));
+    child.write("more\n");  // writing to a child that has gone away is not fatal either
+    auto result = child.finish();
+    CHECK(result.exit_code == 7);
+    CHECK(result.err == "gone\n");
+}
+
+TEST_CASE("large answers of a conversation arrive whole", "[process]") {
+    Options options;
+    options.argv = {"sh", "-c", "while read -r n; do head -c \"$n\" /dev/zero; echo; done"};
+    Conversation child(options);
+    for (std::size_t n : {1u, 70000u, 3u, 1000000u}) {
+        child.write(std::to_string(n) + "\n");
+        CHECK(child.read_exact(n) == std::string(n, '\0'));
+        CHECK(child.read_line().empty());
+    }
+    CHECK(child.finish().exit_code == 0);
 }
