@@ -241,6 +241,28 @@ TEST_CASE("no command shows a secret without --reveal, and --reveal shows it", "
     }
 }
 
+TEST_CASE("a value sensitive on one side of a diff is redacted on both", "[e2e][secrets]") {
+    Workspaces w;
+    w.repo.commit("secret project", project_files("1"));
+    // The lock file that made client_secret sensitive goes, and the value changes.
+    auto files = project_files("2");
+    files["plugins/extractors/tap-z--acme.lock"] = std::nullopt;
+    w.repo.commit("no lock file", files);
+    for (const std::string format : {"text", "json"}) {
+        auto diff = scan(w, {"env", "diff", "HEAD~1:staging", "HEAD:staging", "--format", format}, {0, 1});
+        CHECK_THAT(diff.out, Catch::Contains("client_secret"));
+    }
+    auto revealed = w.repo.dataops({"env", "diff", "HEAD~1:staging", "HEAD:staging", "--reveal"});
+    CHECK_THAT(revealed.out, Catch::Contains("s3cr3t1-sensitive-in-lock-file"));
+    CHECK_THAT(revealed.out, Catch::Contains("s3cr3t2-sensitive-in-lock-file"));
+    // A promotion that drops the lock file shows the plan with the same rule.
+    w.change(w.dev_work, "secret project", project_files("1"));
+    REQUIRE(w.promote({"staging", "--yes"}).code == 0);
+    w.change(w.dev_work, "no lock file", files);
+    scan(w, {"promote", "staging", "--dry-run"});
+    scan(w, {"promote", "staging", "--dry-run", "--format", "json"});
+}
+
 TEST_CASE("promotion, its history and the hooks never show or write a secret", "[e2e][secrets]") {
     Workspaces w;
     w.change(w.dev_work, "secret project", project_files("1"));
