@@ -103,7 +103,8 @@ int run(const Options& options) {
         std::cout << result_json(result).dump(2) << '\n';
     } else if (result.outcome == promote::RollbackOutcome::up_to_date) {
         std::cout << fmt::format("{} already has the tree of {}\n", result.stage.name, result.restored.substr(0, 7));
-    } else if (result.outcome != promote::RollbackOutcome::invalid && !plan_printed) {
+    } else if (result.outcome != promote::RollbackOutcome::invalid &&
+               result.outcome != promote::RollbackOutcome::rejected && !plan_printed) {
         std::cout << plan_text(result);
     }
 
@@ -114,6 +115,13 @@ int run(const Options& options) {
         std::cerr << fmt::format("error: cannot roll back '{}' to '{}': the tree does not validate for environment "
                                  "'{}'; nothing was pushed\n",
                                  result.stage.name, result.restored.substr(0, 7), result.stage.environment);
+        return cli::exit_no;
+    case promote::RollbackOutcome::rejected:
+        std::cerr << fmt::format("error: remote '{}' rejected the rollback of '{}'; nothing changed there\n",
+                                 result.stage.remote, result.stage.branch);
+        for (const auto& line : result.rejection) {
+            std::cerr << "hint: " << line << '\n';
+        }
         return cli::exit_no;
     case promote::RollbackOutcome::planned:
         if (declined) {

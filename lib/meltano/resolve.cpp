@@ -1599,6 +1599,13 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
 
     if (!r.expandable) {
         if (auto error = cast_value(def, r.value)) {
+            // Meltano's words quote the value: never a sensitive one.
+            if (def.sensitive) {
+                *error = def.kind == SettingKind::options
+                             ? std::string("the value is not among its options (sensitive: not shown)")
+                             : fmt::format("the value is not of kind '{}' (sensitive: not shown)",
+                                           setting_kind_name(def.kind));
+            }
             add_diag(c, "cast:" + def.name,
                      plugin_diagnostic("invalid-setting-value",
                                        fmt::format("setting '{}' of plugin '{}': {}", def.name,

@@ -264,25 +264,19 @@ RollbackResult rollback(const git::Repository& repository, const RollbackRequest
                                      stage.name, result.restored.substr(0, 7), result.restored, stage.name,
                                      stage.environment, DATAOPS_VERSION);
     result.commit = detail::write_commit(git, store, result.tree, {result.tip}, message);
-    auto pushed = git.push(stage, *result.commit);
-    if (!pushed.ok()) {
-        auto hints = lines_of(pushed.err);
-        auto now = git.remote_tip(stage);
-        if (now != result.tip) {
-            hints.push_back(fmt::format("'{}' moved on remote '{}' meanwhile: check `git dataops log {}` and roll "
-                                        "back again",
-                                        stage.branch, stage.remote, stage.name));
+    detail::test_pause("rollback-after-commit");
+    auto pushed = detail::push_and_verify(git, stage, *result.commit, "rollback");
+    if (!pushed.pushed) {
+        result.outcome = RollbackOutcome::rejected;
+        result.rejection = pushed.messages;
+        if (pushed.now != result.tip) {
+            result.rejection.push_back(fmt::format("'{}' moved on remote '{}' meanwhile: check `git dataops log {}` "
+                                                   "and roll back again",
+                                                   stage.branch, stage.remote, stage.name));
         }
-        throw Error(fmt::format("remote '{}' rejected the rollback of '{}'", stage.remote, stage.branch), hints);
+        return result;
     }
-    auto now = git.remote_tip(stage);
-    if (now != result.commit) {
-        throw Error(fmt::format("'{}' on remote '{}' is at '{}' after the push, not at the rollback '{}'",
-                                stage.branch, stage.remote, now.value_or("(none)"), *result.commit));
-    }
-    for (const auto& line : lines_of(pushed.err)) {
-        result.notes.push_back(line);
-    }
+    result.notes = pushed.messages;
     result.pushed = true;
     result.outcome = RollbackOutcome::rolled_back;
     return result;

@@ -92,6 +92,7 @@ enum class RollbackOutcome {
     planned,      ///< --dry-run (or the confirmation declined): nothing pushed
     rolled_back,  ///< pushed and verified
     invalid,      ///< refused: the restored tree does not validate for the stage's environment
+    rejected,     ///< refused by the stage's remote (its hooks said no, or it moved); `rejection` says why
 };
 
 struct RollbackResult;
@@ -120,11 +121,15 @@ struct RollbackResult {
     meltano::Diagnostics diagnostics;
     bool pushed = false;
     std::vector<std::string> notes;
+    /// For RollbackOutcome::rejected: git's own words about the refusal, line by line.
+    std::vector<std::string> rejection;
 };
 
-/// Roll the stage back to an earlier tree with a new commit on top of its tip. Throws
-/// dataops::Error for an unknown stage, a missing branch, no promotion to go back before, a
-/// revision that names no commit, a rejected push, or a running promotion.
+/// Roll the stage back to an earlier tree with a new commit on top of its tip. A push the remote
+/// refuses is RollbackOutcome::rejected, as for a promotion (a rollback is not redone when the
+/// stage moved: what to restore may have changed). Throws dataops::Error for an unknown stage, a
+/// missing branch, no promotion to go back before, a revision that names no commit, a remote that
+/// cannot be read after a failed push, or a running promotion.
 RollbackResult rollback(const git::Repository& repository, const RollbackRequest& request);
 
 }  // namespace dataops::promote

@@ -123,10 +123,12 @@ Result promote(const git::Repository& repository, const Request& request) {
     constexpr int max_attempts = 2;
     for (int attempt = 1;; ++attempt) {
         Result result = fetch(git, request, *source, target);
+        detail::test_pause("after-fetch");
         // Opened after the fetch so the fetched objects are there; one libgit2 start-up per attempt.
         git::ObjectStore store(repository.location().git_dir);
         plan(result, store, repository.location().git_dir, request);
         result.attempts = attempt;
+        detail::test_pause("after-merge");
         result.notes = notes;
         if (result.outcome != Outcome::planned || request.dry_run) {
             return result;
@@ -139,10 +141,11 @@ Result promote(const git::Repository& repository, const Request& request) {
                                                  commit_message(request, result));
         }
 
-        auto pushed = git.push(target, *result.commit);
-        if (!pushed.ok()) {
-            auto now = git.remote_tip(target);
-            if (now != result.target.commit && attempt < max_attempts) {
+        detail::test_pause("after-commit");
+
+        auto pushed = detail::push_and_verify(git, target, *result.commit, "promotion");
+        if (!pushed.pushed) {
+            if (pushed.now != result.target.commit && attempt < max_attempts) {
                 notes.push_back(fmt::format("'{}' on remote '{}' moved while promoting; promoting again",
                                             target.branch, target.remote));
                 continue;
@@ -150,19 +153,14 @@ Result promote(const git::Repository& repository, const Request& request) {
             // The target said no (a hook, a protected branch): a refusal, like a failed validation,
             // and nothing changed there.
             result.outcome = Outcome::rejected;
-            result.rejection = lines_of(pushed.err);
-            if (now != result.target.commit) {
+            result.rejection = pushed.messages;
+            if (pushed.now != result.target.commit) {
                 result.rejection.push_back(fmt::format(
                     "'{}' keeps moving on remote '{}': run the promotion again later", target.branch, target.remote));
             }
             return result;
         }
-        auto now = git.remote_tip(target);
-        if (now != result.commit) {
-            throw Error(fmt::format("'{}' on remote '{}' is at '{}' after the push, not at the promotion '{}'",
-                                    target.branch, target.remote, now.value_or("(none)"), *result.commit));
-        }
-        for (const auto& line : lines_of(pushed.err)) {
+        for (const auto& line : pushed.messages) {
             result.notes.push_back(line);
         }
         result.pushed = true;

@@ -96,11 +96,11 @@ struct Request {
 
 /// Promote the source stage's branch into the target stage's branch of `repository`'s pipeline.
 ///
-/// Returns the result for every expected outcome (nothing to do, a refusal with its conflicts or
-/// diagnostics, a plan, a promotion). Throws dataops::Error for an unknown stage, a missing source
-/// branch, a failing fetch, a push rejected by the remote (git's message attached as hints), a
-/// second concurrent push, a remote that does not hold the pushed commit afterwards, or a promotion
-/// already running from this clone (the lock file `<git dir>/dataops-promote.lock`).
+/// Returns the result for every expected outcome (nothing to do, a refusal with its conflicts,
+/// diagnostics or the remote's words, a plan, a promotion). Throws dataops::Error for an unknown
+/// stage, a missing source branch, a failing fetch, a remote that cannot be read after a failed
+/// push (it went away), a remote that does not hold the pushed commit after a successful push, or
+/// a promotion already running from this clone (flock(2) on `<git dir>/dataops-promote.lock`).
 Result promote(const git::Repository& repository, const Request& request);
 
 }  // namespace dataops::promote

@@ -1,10 +1,14 @@
 #include <dataops/promote/shared.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include <dataops/git/revision_source.hpp>
 #include <dataops/util/error.hpp>
@@ -13,23 +17,50 @@
 namespace dataops::promote::detail {
 
 PromotionLock::PromotionLock(std::string path) : path_(std::move(path)) {
-    int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        throw Error(fmt::format("cannot open '{}': {}", path_, std::strerror(errno)));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         int error = errno;
-        if (error == EEXIST) {
+        std::string holder(32, '\0');
+        auto got = ::pread(fd_, holder.data(), holder.size(), 0);
+        holder.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+        ::close(fd_);
+        if (error == EWOULDBLOCK) {
+            auto pid = first_line(holder);
             throw Error("another promotion is running from this clone",
-                        {fmt::format("if none is, remove '{}'", path_)});
+                        {pid.empty() ? std::string("wait for it to finish")
+                                     : fmt::format("wait for it to finish (process {})", pid)});
         }
-        throw Error(fmt::format("cannot create '{}': {}", path_, std::strerror(error)));
+        throw Error(fmt::format("cannot lock '{}': {}", path_, std::strerror(error)));
     }
     auto pid = std::to_string(::getpid()) + "\n";
-    // The pid only helps a person decide whether the lock is stale: a short write is harmless.
-    [[maybe_unused]] auto written = ::write(fd, pid.data(), pid.size());
-    ::close(fd);
+    // The pid only tells a person who holds the lock: a short write is harmless.
+    [[maybe_unused]] auto truncated = ::ftruncate(fd_, 0);
+    [[maybe_unused]] auto written = ::pwrite(fd_, pid.data(), pid.size(), 0);
 }
 
 PromotionLock::~PromotionLock() {
-    ::unlink(path_.c_str());
+    // Closing releases the lock. The file stays: unlinking it would let a process that opened it
+    // meanwhile lock a file nobody else can see.
+    ::close(fd_);
+}
+
+void test_pause(const char* step) {
+    static bool paused = false;
+    auto at = process::getenv("GIT_DATAOPS_TEST_PAUSE_AT");
+    if (paused || !at || *at != step) {
+        return;
+    }
+    paused = true;
+    if (auto file = process::getenv("GIT_DATAOPS_TEST_PAUSE_FILE")) {
+        // Written whole, then renamed: the test never reads half a pid.
+        const std::string partial = *file + ".partial";
+        std::ofstream(partial) << ::getpid() << '\n';
+        std::rename(partial.c_str(), file->c_str());
+    }
+    ::raise(SIGSTOP);
 }
 
 std::string lock_path(const git::Repository& repository) {
@@ -120,6 +151,29 @@ process::Result Git::push(const stages::Stage& stage, const std::string& commit)
                process::Interaction::person);
 }
 
+PushOutcome push_and_verify(const Git& git, const stages::Stage& stage, const std::string& commit, const char* what) {
+    auto pushed = git.push(stage, commit);
+    PushOutcome outcome;
+    outcome.messages = lines_of(pushed.err);
+    try {
+        outcome.now = git.remote_tip(stage);
+    } catch (const Error& error) {
+        auto hints = outcome.messages;
+        hints.push_back(error.what());
+        hints.insert(hints.end(), error.hints().begin(), error.hints().end());
+        throw Error(fmt::format("cannot push the {} to '{}' on remote '{}'", what, stage.branch, stage.remote),
+                    hints);
+    }
+    // A push that reports failure after the remote took the commit (a connection lost at the very
+    // end) still promoted: the remote's ref is what counts.
+    outcome.pushed = outcome.now == commit;
+    if (pushed.ok() && !outcome.pushed) {
+        throw Error(fmt::format("'{}' on remote '{}' is at '{}' after the push, not at the {} '{}'", stage.branch,
+                                stage.remote, outcome.now.value_or("(none)"), what, commit));
+    }
+    return outcome;
+}
+
 const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::string& name) {
     const stages::Stage* stage = pipeline.find(name);
     if (stage == nullptr) {
@@ -140,7 +194,16 @@ std::string write_commit(const Git& git, const git::ObjectStore& store, const st
     commit.message = message;
     commit.author = git.identity("GIT_AUTHOR_IDENT");
     commit.committer = git.identity("GIT_COMMITTER_IDENT");
-    return store.create_commit(commit);
+    auto id = store.create_commit(commit);
+    // libgit2 can report success for an object it failed to write (seen with a full file system
+    // quota: EFBIG). Pushing an id git cannot read fails confusingly on the remote: ask git now.
+    auto read_back = git.run({"cat-file", "-t", id});
+    if (!read_back.ok() || first_line(read_back.out) != "commit") {
+        auto hints = lines_of(read_back.err);
+        hints.push_back("check the free space and the quotas of the repository's file system");
+        throw Error(fmt::format("cannot write commit '{}': git cannot read it back", id), hints);
+    }
+    return id;
 }
 
 std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit, const std::string& git_dir,

@@ -16,7 +16,9 @@
 namespace dataops::promote::detail {
 
 /// One promotion (or rollback) at a time per clone: two would race on the private fetch refs and
-/// could push each other's half-computed plans. Throws dataops::Error when the lock file exists.
+/// could push each other's half-computed plans. The lock is flock(2) on the lock file, so the
+/// kernel releases it when the process ends however it ends (a SIGKILL leaves no stale lock);
+/// the file itself stays. Throws dataops::Error when another process holds it.
 class PromotionLock {
 public:
     explicit PromotionLock(std::string path);
@@ -26,10 +28,20 @@ public:
 
 private:
     std::string path_;
+    int fd_ = -1;
 };
 
 /// The lock of `repository`: `<common dir>/dataops-promote.lock`.
 std::string lock_path(const git::Repository& repository);
+
+/// TEST-ONLY fault injection, inert in normal use: when the environment variable
+/// GIT_DATAOPS_TEST_PAUSE_AT equals `step`, write this process's id to the file named by
+/// GIT_DATAOPS_TEST_PAUSE_FILE and stop with SIGSTOP (once per process: a redone promotion
+/// passes the step again without stopping), so an end-to-end test can SIGKILL (or
+/// SIGCONT) the promotion at an exact point without guessing at timing, as git's GIT_TEST_*
+/// variables do. The steps: "after-fetch", "after-merge", "after-commit" (promote) and
+/// "rollback-after-commit".
+void test_pause(const char* step);
 
 /// The text up to the first LF.
 std::string first_line(const std::string& text);
@@ -62,11 +74,28 @@ private:
     std::string cwd_;
 };
 
+/// What became of a pushed commit.
+struct PushOutcome {
+    /// The stage's branch on its remote is the commit now.
+    bool pushed = false;
+    /// The branch's tip on the remote after a refused push (nullopt: the branch does not exist).
+    std::optional<std::string> now;
+    /// git's words on stderr, line by line (why the remote said no, or its notes).
+    std::vector<std::string> messages;
+};
+
+/// Push `commit` to the stage's branch (never forced) and read the branch back from the remote.
+/// A refused push is an outcome; throws dataops::Error when the remote cannot be read after a
+/// failed push (it went away: git's words from both attached as hints) or when the branch is
+/// elsewhere after a successful one. `what` names the commit in messages ("promotion").
+PushOutcome push_and_verify(const Git& git, const stages::Stage& stage, const std::string& commit, const char* what);
+
 /// The stage named `name`; throws dataops::Error naming the known stages when there is none.
 const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::string& name);
 
 /// Write a commit of `tree` with `parents` and `message`, authored and committed by the user
-/// (`git var`); no reference moves. Returns its id.
+/// (`git var`); no reference moves. Returns its id once the user's git can read it: throws
+/// dataops::Error when the object could not be written.
 std::string write_commit(const Git& git, const git::ObjectStore& store, const std::string& tree,
                          std::vector<std::string> parents, const std::string& message);
 

@@ -349,14 +349,26 @@ std::vector<PluginChange> compare(const meltano::Resolution& a, const meltano::R
     return changes;
 }
 
+namespace {
+
+/// `s` as one side of a diff: sensitive when either side is, so a value that was a secret on one
+/// side stays redacted where the other forgot to say so (a lock file removed, a definition changed).
+ResolvedSetting diff_side(const ResolvedSetting& s, const ResolvedSetting* other) {
+    ResolvedSetting side = s;
+    side.sensitive = s.sensitive || (other != nullptr && other->sensitive);
+    return side;
+}
+
+}  // namespace
+
 std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<PluginChange>& changes,
                       bool reveal, const Style& style) {
     std::string out = fmt::format("--- {}\n+++ {}\n", a.label, b.label);
-    auto shown = [&](const ResolvedSetting* s) {
+    auto shown = [&](const ResolvedSetting* s, const ResolvedSetting* other) {
         if (s == nullptr || s->value.is_null()) {
             return std::string("(unset)");
         }
-        return display_value(*s, reveal);
+        return display_value(diff_side(*s, other), reveal);
     };
     for (const auto& change : changes) {
         std::string title = fmt::format("{} ({})", change.name, singular(change.type));
@@ -368,7 +380,7 @@ std::string diff_text(const DiffSide& a, const DiffSide& b, const std::vector<Pl
         out += fmt::format("\n{}\n", title);
         std::vector<std::vector<std::string>> rows;
         for (const auto& s : change.settings) {
-            rows.push_back({s.name, style.removed(shown(s.a)), "->", style.added(shown(s.b))});
+            rows.push_back({s.name, style.removed(shown(s.a, s.b)), "->", style.added(shown(s.b, s.a))});
         }
         out += util::columns(rows, "  ");
     }
@@ -386,11 +398,12 @@ nlohmann::ordered_json diff_json(const DiffSide& a, const DiffSide& b, const std
             {"environment", s.resolution->environment ? nlohmann::ordered_json(*s.resolution->environment) : nullptr},
             {"revision", s.revision ? nlohmann::ordered_json(*s.revision) : nullptr}};
     };
-    auto value = [&](const ResolvedSetting* s) -> nlohmann::ordered_json {
+    auto value = [&](const ResolvedSetting* s, const ResolvedSetting* other) -> nlohmann::ordered_json {
         if (s == nullptr) {
             return nullptr;
         }
-        return {{"value", json_value(*s, reveal)}, {"source", std::string(meltano::source_name(s->source))}};
+        return {{"value", json_value(diff_side(*s, other), reveal)},
+                {"source", std::string(meltano::source_name(s->source))}};
     };
     nlohmann::ordered_json out;
     out["a"] = side(a);
@@ -406,7 +419,7 @@ nlohmann::ordered_json diff_json(const DiffSide& a, const DiffSide& b, const std
                                           : nlohmann::ordered_json(nullptr);
         p["settings"] = nlohmann::ordered_json::array();
         for (const auto& s : change.settings) {
-            p["settings"].push_back({{"name", s.name}, {"a", value(s.a)}, {"b", value(s.b)}});
+            p["settings"].push_back({{"name", s.name}, {"a", value(s.a, s.b)}, {"b", value(s.b, s.a)}});
         }
         out["plugins"].push_back(std::move(p));
     }

@@ -287,22 +287,108 @@ TEST_CASE("the promotion plan shows configuration changes with secrets redacted"
     CHECK(document["config_changes"][0]["settings"][0]["b"]["value"] == "(redacted)");
 }
 
-TEST_CASE("promote refuses to run twice at once from one clone", "[e2e][promote]") {
+TEST_CASE("a lock file left by a killed promotion does not block the next one", "[e2e][promote]") {
+    // The lock is flock(2) on the file, released by the kernel with its process: the file left
+    // behind (by a SIGKILL, a power cut) is no lock. Two live promotions: promote_faults_test.
     Workspaces w;
+    w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
     std::ofstream(w.repo.path() + "/.git/dataops-promote.lock") << "1\n";
     auto result = w.promote({"staging", "--yes"});
     INFO(describe(result));
-    CHECK(result.code == 128);
-    CHECK_THAT(result.err, Catch::Contains("another promotion is running from this clone"));
-    std::filesystem::remove(w.repo.path() + "/.git/dataops-promote.lock");
+    CHECK(result.code == 0);
+    CHECK_THAT(result.err, Catch::Contains("promoted 'dev' into 'staging'"));
 }
 
 TEST_CASE("promote passes remote names to git as names, never as options", "[e2e][promote]") {
     Workspaces w;
+    // A remote name nothing configures: git must look for a repository of that name.
     w.repo.git({"config", "dataops.staging.remote", "--upload-pack=touch PWNED;git-upload-pack"});
     auto result = w.promote({"staging", "--yes"});
     INFO(describe(result));
     CHECK(result.code == 128);
+    // git reads it as a path (and refuses one that starts with '-'), not as an option.
+    CHECK_THAT(result.err, Catch::Contains("fatal: cannot read the branches of remote '--upload-pack=touch "
+                                           "PWNED;git-upload-pack'"));
+    CHECK_THAT(result.err, Catch::Contains("strange pathname"));
     CHECK_FALSE(std::filesystem::exists(w.repo.path() + "/PWNED"));
     CHECK_FALSE(std::filesystem::exists(w.repo.root() + "/PWNED"));
+}
+
+TEST_CASE("stages, remotes and branches named like options work as names in every command", "[e2e][promote]") {
+    Workspaces w;
+    // Remotes that exist under option-like names, and a branch that would force a push if git
+    // read it as an option.
+    const std::string evil = "--upload-pack=touch PWNED;git-upload-pack";
+    w.repo.git({"config", "remote.-x.url", w.staging});
+    w.repo.git({"config", "remote." + evil + ".url", w.prod});
+    w.repo.git({"--git-dir=" + w.prod, "update-ref", "refs/heads/--force", "refs/heads/main"});
+    w.repo.write("meltano.yml", kSeedProject);
+    auto pwned = [&] {
+        for (const auto& dir : {w.repo.path(), w.repo.root(), w.staging, w.prod, w.dev}) {
+            if (std::filesystem::exists(dir + "/PWNED")) {
+                return true;
+            }
+        }
+        return false;
+    };
+
+    auto init = w.repo.dataops({"init", "--stages=-dev,--staging,-prod", "--remote=-dev=dev", "--remote=--staging=-x",
+                                "--remote=-prod=" + evil, "--branch=-prod=--force", "--environment=-dev=dev",
+                                "--environment=--staging=staging", "--environment=-prod=prod"});
+    INFO(describe(init));
+    REQUIRE(init.code == 0);
+    CHECK(trim(w.repo.git({"config", "dataops.-prod.remote"}).out) == evil);
+    CHECK(trim(w.repo.git({"config", "dataops.-prod.branch"}).out) == "--force");
+
+    w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
+    auto to_staging = w.promote({"--yes", "--", "--staging"});
+    INFO(describe(to_staging));
+    CHECK(to_staging.code == 0);
+    CHECK_THAT(to_staging.err, Catch::Contains("promoted '-dev' into '--staging': 'main' on remote '-x'"));
+    CHECK(trim(w.repo.git({"--git-dir=" + w.staging, "rev-parse", "main^2"}).out) == w.tip("dev"));
+
+    const auto prod_main = w.tip("prod");
+    auto to_prod = w.promote({"--yes", "--from=--staging", "--", "-prod"});
+    INFO(describe(to_prod));
+    CHECK(to_prod.code == 0);
+    // The branch named --force moved, as a branch: main is where it was, nothing was forced.
+    auto forced = trim(w.repo.git({"--git-dir=" + w.prod, "rev-parse", "refs/heads/--force"}).out);
+    CHECK(trim(w.repo.git({"--git-dir=" + w.prod, "rev-parse", forced + "^1"}).out) == prod_main);
+    CHECK(w.tip("prod") == prod_main);
+
+    auto status = w.repo.dataops({"status", "--format", "json"});
+    INFO(describe(status));
+    CHECK(status.code == 0);
+    auto stages = nlohmann::json::parse(status.out)["stages"];
+    REQUIRE(stages.size() == 3);
+    CHECK(stages[2]["remote"] == evil);
+    CHECK(stages[2]["tip"] == forced);
+
+    auto log = w.repo.dataops({"log", "--format=json", "--", "-prod"});
+    INFO(describe(log));
+    CHECK(log.code == 0);
+    CHECK_THAT(log.out, Catch::Contains(forced));
+
+    auto bad_to = w.repo.dataops({"rollback", "--yes", "--to=--output=PWNED", "--", "-prod"});
+    INFO(describe(bad_to));
+    CHECK(bad_to.code == 128);
+    CHECK_THAT(bad_to.err, Catch::Contains("bad revision '--output=PWNED'"));
+    auto rollback = w.repo.dataops({"rollback", "--yes", "--", "-prod"});
+    INFO(describe(rollback));
+    CHECK(rollback.code == 0);
+    CHECK(trim(w.repo.git({"--git-dir=" + w.prod, "rev-parse", "refs/heads/--force^{tree}"}).out) ==
+          trim(w.repo.git({"--git-dir=" + w.prod, "rev-parse", "main^{tree}"}).out));
+
+    // The pre-push hook gets the remote's name as its first argument: a name, not an option.
+    auto hooks = w.repo.dataops({"hooks", "install"});
+    INFO(describe(hooks));
+    REQUIRE(hooks.code == 0);
+    w.repo.git({"fetch", "-q", "--", "-x", "main"});
+    w.repo.git({"checkout", "-q", "-f", "-B", "fix", "FETCH_HEAD"});
+    w.repo.commit("a fix in staging", {{"fix.md", "fixed\n"}});
+    auto push = w.repo.git({"push", "--", "-x", "HEAD:main"}, {}, false);
+    INFO(describe(push));
+    CHECK(push.code == 0);
+    CHECK_THAT(push.err, Catch::Contains("for environment 'staging'"));
+    CHECK_FALSE(pwned());
 }
