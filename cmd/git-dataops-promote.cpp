@@ -115,6 +115,8 @@ int run(const Options& options) {
     request.source_stage = options.from;
     request.mode = options.mode == "mirror" ? promote::Mode::mirror : promote::Mode::merge;
     request.dry_run = options.dry_run;
+    // git's own progress and messages for fetch and push, live, when a person is watching.
+    request.progress = process::is_terminal(2);
     request.message = options.message;
     request.project_dir = stages::configured_project_dir(repository.config()).value_or("");
 

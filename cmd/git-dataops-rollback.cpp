@@ -74,6 +74,8 @@ int run(const Options& options) {
     request.to = options.to;
     request.steps = options.steps.value_or(1);
     request.dry_run = options.dry_run;
+    // git's own progress and messages for fetch and push, live, when a person is watching.
+    request.progress = process::is_terminal(2);
     request.project_dir = stages::configured_project_dir(repository.config()).value_or("");
     const bool text = options.format == "text";
     bool plan_printed = false;

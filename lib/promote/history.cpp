@@ -207,7 +207,7 @@ RollbackResult rollback(const git::Repository& repository, const RollbackRequest
         throw UsageError("--steps must be at least 1");
     }
     detail::PromotionLock lock(detail::lock_path(repository));
-    Git git(repository);
+    Git git(repository, request.progress);
     RollbackResult result;
     result.stage = stage;
     auto tip = git.fetch(stage);

@@ -108,6 +108,8 @@ struct RollbackRequest {
     std::function<bool(const RollbackResult& plan)> confirm;
     /// The project directory in the tree ("" = the root).
     std::string project_dir;
+    /// Show git's progress for fetch and push (see detail::Git).
+    bool progress = false;
 };
 
 struct RollbackResult {

@@ -118,7 +118,7 @@ Result promote(const git::Repository& repository, const Request& request) {
     }
 
     detail::PromotionLock lock(detail::lock_path(repository));
-    Git git(repository);
+    Git git(repository, request.progress);
     std::vector<std::string> notes;
     constexpr int max_attempts = 2;
     for (int attempt = 1;; ++attempt) {

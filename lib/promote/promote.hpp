@@ -92,6 +92,8 @@ struct Request {
     std::function<bool(const Result& plan)> confirm;
     /// The project directory in the tree ("" = the root).
     std::string project_dir;
+    /// Show git's progress for fetch and push (see detail::Git).
+    bool progress = false;
 };
 
 /// Promote the source stage's branch into the target stage's branch of `repository`'s pipeline.

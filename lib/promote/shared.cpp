@@ -87,8 +87,20 @@ std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
-Git::Git(const git::Repository& repository)
-    : cwd_(repository.location().work_tree.value_or(repository.location().git_dir)) {}
+Git::Git(const git::Repository& repository, bool progress)
+    : cwd_(repository.location().work_tree.value_or(repository.location().git_dir)), progress_(progress) {}
+
+process::Result Git::transport(std::vector<std::string> args) const {
+    process::Options options;
+    options.argv = {"git", args.front(), progress_ ? "--progress" : "--quiet"};
+    options.argv.insert(options.argv.end(), args.begin() + 1, args.end());
+    options.cwd = cwd_;
+    options.interaction = process::Interaction::person;
+    if (progress_) {
+        options.err = process::Stream::inherit;
+    }
+    return process::run(options);
+}
 
 process::Result Git::run(std::vector<std::string> args, process::Interaction interaction) const {
     process::Options options;
@@ -123,9 +135,8 @@ std::optional<std::string> Git::fetch(const stages::Stage& stage) const {
         return std::nullopt;
     }
     // --refmap= keeps even the remote-tracking branches as they were: only our namespace moves.
-    auto result = run({"fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", stage.remote,
-                       fmt::format("+refs/heads/{}:{}", stage.branch, local)},
-                      process::Interaction::person);
+    auto result = transport({"fetch", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", stage.remote,
+                             fmt::format("+refs/heads/{}:{}", stage.branch, local)});
     if (!result.ok()) {
         throw Error(fmt::format("cannot fetch '{}' from remote '{}'", stage.branch, stage.remote),
                     lines_of(result.err));
@@ -147,8 +158,7 @@ git::Identity Git::identity(const char* variable) const {
 
 process::Result Git::push(const stages::Stage& stage, const std::string& commit) const {
     // Never forced: the push is the compare-and-swap, and the remote's hooks get their say.
-    return run({"push", "--quiet", "--", stage.remote, fmt::format("{}:refs/heads/{}", commit, stage.branch)},
-               process::Interaction::person);
+    return transport({"push", "--", stage.remote, fmt::format("{}:refs/heads/{}", commit, stage.branch)});
 }
 
 PushOutcome push_and_verify(const Git& git, const stages::Stage& stage, const std::string& commit, const char* what) {

@@ -48,10 +48,12 @@ std::string first_line(const std::string& text);
 /// The non-empty lines of `text`.
 std::vector<std::string> lines_of(const std::string& text);
 
-/// The user's `git`, run in the repository's work tree (or git directory).
+/// The user's `git`, run in the repository's work tree (or git directory). With `progress`
+/// (a person at a terminal), fetch and push show git's own progress and messages as they
+/// happen, on our stderr; without it they are quiet and their messages are collected.
 class Git {
 public:
-    explicit Git(const git::Repository& repository);
+    explicit Git(const git::Repository& repository, bool progress = false);
 
     process::Result run(std::vector<std::string> args,
                         process::Interaction interaction = process::Interaction::none) const;
@@ -71,7 +73,11 @@ public:
     process::Result push(const stages::Stage& stage, const std::string& commit) const;
 
 private:
+    /// A transport command: quiet and captured, or with git's progress on our stderr.
+    process::Result transport(std::vector<std::string> args) const;
+
     std::string cwd_;
+    bool progress_ = false;
 };
 
 /// What became of a pushed commit.

@@ -114,6 +114,26 @@ TEST_CASE("promote takes dev to staging and staging to prod as the seed's recipe
     }
 }
 
+TEST_CASE("promote shows git's progress on a terminal and stays quiet when piped", "[e2e][promote]") {
+    Workspaces w;
+    w.change(w.dev_work, "a change", {{"notes/one.txt", "one\n"}});
+    auto piped = w.promote({"staging", "--yes"});
+    INFO(describe(piped));
+    REQUIRE(piped.code == 0);
+    CHECK_THAT(piped.err, !Catch::Contains("Writing objects"));
+    CHECK_THAT(piped.err, !Catch::Contains(" -> main"));
+
+    // A terminal (util-linux script): git's own push report comes through as git prints it.
+    w.change(w.dev_work, "another change", {{"notes/two.txt", "two\n"}});
+    auto terminal = w.repo.run({"script", "-qec", "git dataops promote staging --yes", "/dev/null"});
+    INFO(describe(terminal));
+    CHECK(terminal.code == 0);
+    CHECK_THAT(terminal.out, Catch::Contains("Writing objects"));
+    CHECK_THAT(terminal.out, Catch::Contains(" -> main"));
+    CHECK_THAT(terminal.out, Catch::Contains("promoted 'dev' into 'staging'"));
+    CHECK(w.tree("staging") == w.tree("dev"));
+}
+
 TEST_CASE("promote refuses a result that does not resolve for the target environment", "[e2e][promote]") {
     Workspaces w;
     auto bad_prod = replaced(kSeedProject, "- name: prod\n  config:\n    plugins:\n      extractors:\n      - name: tap-auth0",
