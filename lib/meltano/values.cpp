@@ -729,9 +729,36 @@ bool expand_json(Json& value, const VariableResolver& resolve, std::vector<std::
     return changed;
 }
 
+std::optional<Json> parse_json_bounded(std::string_view text, std::string& error, std::size_t& offset) {
+    bool too_deep = false;
+    // nlohmann's parser keeps its own stack; the callback only watches the depth.
+    auto watch = [&too_deep](int depth, Json::parse_event_t event, Json&) {
+        if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+            depth >= max_json_depth) {
+            too_deep = true;
+            return false;
+        }
+        return !too_deep;
+    };
+    try {
+        Json parsed = Json::parse(text.begin(), text.end(), watch);
+        if (!too_deep) {
+            return parsed;
+        }
+        error = "arrays and objects are nested more than " + std::to_string(max_json_depth) +
+                " levels deep (Python's json module fails with a RecursionError)";
+        offset = 0;
+    } catch (const Json::parse_error& e) {
+        error = e.what();
+        offset = e.byte;
+    }
+    return std::nullopt;
+}
+
 std::optional<Json> parse_json_or_literal(std::string_view text) {
-    Json parsed = Json::parse(text.begin(), text.end(), nullptr, false);
-    if (!parsed.is_discarded()) {
+    std::string error;
+    std::size_t offset = 0;
+    if (auto parsed = parse_json_bounded(text, error, offset)) {
         return parsed;
     }
     return LiteralParser(text).parse();
