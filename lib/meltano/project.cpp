@@ -833,9 +833,11 @@ void Loader::resolve_includes(const yaml::NodeRef& /*root*/) {
                 "Meltano stops on it: make the pattern match only YAML files");
             continue;
         }
+        // A path may hold any bytes; the model shows it (positions, `env list`) as UTF-8.
+        const std::string shown = valid_utf8(path);
         const std::size_t file = p_.files.size();
-        p_.files.push_back(path);
-        const yaml::Document* doc = parse_file(path, read.data);
+        p_.files.push_back(shown);
+        const yaml::Document* doc = parse_file(shown, read.data);
         if (doc == nullptr) {
             p_.documents.emplace_back();  // keep `documents` parallel to `files`
             continue;

@@ -64,6 +64,10 @@ bool has_reference(std::string_view text);
 bool expand_json(nlohmann::ordered_json& value, const VariableResolver& resolve,
                  std::vector<std::string>* missing);
 
+/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD: a
+/// file name may hold any bytes, and every output (JSON above all) needs UTF-8.
+std::string valid_utf8(std::string_view text);
+
 /// Arrays and objects nested deeper than this are refused wherever JSON is read (values from
 /// variables, lock files): Python's json module fails with a RecursionError long before, and
 /// values stay shallow enough for everything that walks them recursively (as the YAML layer's

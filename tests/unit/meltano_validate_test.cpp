@@ -749,4 +749,10 @@ TEST_CASE("diagnostics are valid UTF-8 whatever bytes the project's file names h
     CHECK(d.file == replaced);
     CHECK_THAT(d.message, Catch::Contains(replaced));
     CHECK_NOTHROW(nlohmann::ordered_json({{"file", d.file}, {"message", d.message}}).dump());
+    // The model shows the included file's name as UTF-8 too (`env list`, positions).
+    dir.write("envs/a\xff\xc3(\xed\xa0\x80.yml", "environments: [{name: e}]\n");
+    const auto load = dir.load();
+    REQUIRE(load.project);
+    CHECK(load.project->files.back() == replaced);
+    CHECK(load.project->environments.at(0).position.file == replaced);
 }
