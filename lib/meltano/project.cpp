@@ -486,9 +486,16 @@ GlobResult glob(const git::FileSource& source, const std::string& base, std::str
                 std::string path = git::join_path(dir, seg);
                 const git::EntryKind kind = source.kind(path);
                 if (kind == git::EntryKind::missing) {
+                    // Through a symlinked directory (a revision has no entry there): keep it when
+                    // it leads outside, for the reader to report.
+                    if (last && source.read(path, base).status == git::ReadResult::Status::outside) {
+                        next.push_back(std::move(path));
+                    }
                     continue;
                 }
-                if (last || kind == git::EntryKind::directory) {
+                // A symlink may be a directory: followed, as pathlib's glob does; reading what
+                // is found through it tells whether it leads outside the project.
+                if (last || kind == git::EntryKind::directory || kind == git::EntryKind::symlink) {
                     next.push_back(std::move(path));
                 }
             }
@@ -826,9 +833,11 @@ void Loader::resolve_includes(const yaml::NodeRef& /*root*/) {
                 "Meltano stops on it: make the pattern match only YAML files");
             continue;
         }
+        // A path may hold any bytes; the model shows it (positions, `env list`) as UTF-8.
+        const std::string shown = valid_utf8(path);
         const std::size_t file = p_.files.size();
-        p_.files.push_back(path);
-        const yaml::Document* doc = parse_file(path, read.data);
+        p_.files.push_back(shown);
+        const yaml::Document* doc = parse_file(shown, read.data);
         if (doc == nullptr) {
             p_.documents.emplace_back();  // keep `documents` parallel to `files`
             continue;
@@ -1280,13 +1289,7 @@ void Loader::build_jobs_and_schedules() {
 }
 
 Json parse_lock_json(const std::string& text, std::string& error, std::size_t& offset) {
-    try {
-        return Json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        error = e.what();
-        offset = e.byte;
-        return Json();
-    }
+    return parse_json_bounded(text, error, offset).value_or(Json());
 }
 
 std::optional<std::size_t> Loader::load_lock(PluginType type, const std::string& name,
@@ -1317,6 +1320,19 @@ std::optional<std::size_t> Loader::load_lock(PluginType type, const std::string&
             }
             read = source_.read(path, dir_);
         }
+    }
+    if (read.status == git::ReadResult::Status::not_a_file ||
+        read.status == git::ReadResult::Status::outside) {
+        // Meltano finds the path and fails to read it as a file.
+        const bool outside = read.status == git::ReadResult::Status::outside;
+        add("lock-file-invalid", Severity::error,
+            fmt::format("lock file '{}' {}", path, outside ? "leads outside the project" : "is not a file"),
+            Position{path, 0, 0},
+            outside ? "replace the symlink by the lock file itself ('meltano lock --update')"
+                    : "remove it and regenerate the lock file with 'meltano lock --update'",
+            std::nullopt, plugin.name);
+        lock_cache_.emplace(path, SIZE_MAX);
+        return std::nullopt;
     }
     if (read.status != git::ReadResult::Status::ok) {
         return std::nullopt;
@@ -1350,7 +1366,16 @@ std::optional<std::size_t> Loader::load_lock(PluginType type, const std::string&
     for (auto it = json.begin(); it != json.end(); ++it) {
         const std::string& key = it.key();
         const Json& v = it.value();
-        if (key == "name" && v.is_string()) {
+        const bool wrong_shape = (key == "name" && !v.is_string()) || (key == "settings" && !v.is_array());
+        if (wrong_shape) {
+            // Meltano fails to build the plugin definition from it.
+            add("lock-file-invalid", Severity::error,
+                fmt::format("lock file '{}' has '{}' that is not {}", path, key,
+                            key == "name" ? "a string" : "a list"),
+                pos, "regenerate it with 'meltano lock --update'", std::nullopt, plugin.name);
+            continue;
+        }
+        if (key == "name") {
             lock.name = v.get<std::string>();
         } else if (key == "namespace") {
             lock.namespace_name = json_string(v);
@@ -1362,7 +1387,7 @@ std::optional<std::size_t> Loader::load_lock(PluginType type, const std::string&
             lock.executable = json_string(v);
         } else if (key == "settings_group_validation") {
             lock.settings_group_validation = json_copy(v);
-        } else if (key == "settings" && v.is_array()) {
+        } else if (key == "settings") {
             for (const auto& s : v) {
                 std::vector<DefinitionProblem> problems;
                 lock.settings.push_back(parse_setting(s, pos, problems));
@@ -1452,6 +1477,10 @@ void Loader::detect_cycles() {
         while (true) {
             if (state[cur] == 1) {
                 cyclic = true;
+                // The walk entered the cycle at `cur`: it and what follows on the path are on it.
+                for (auto it = std::find(path.begin(), path.end(), cur); it != path.end(); ++it) {
+                    p_.parents[*it].on_cycle = true;
+                }
                 break;
             }
             if (state[cur] == 2) {

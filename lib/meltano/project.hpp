@@ -231,6 +231,8 @@ struct PluginParent {
     bool missing = false;
     /// The plugin is on, or inherits from, an `inherit_from` cycle.
     bool cycle = false;
+    /// The plugin is on the cycle itself (it inherits from itself).
+    bool on_cycle = false;
 };
 
 class PreparedProject;  // resolver caches, built on first use (resolve.cpp)

@@ -480,8 +480,11 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
     if (link.cycle) {
         pp.diagnostics.push_back(plugin_diagnostic(
             "inherit-cycle",
-            fmt::format("{} '{}' inherits from itself through 'inherit_from'",
-                        plugin_type_singular(plugin.type), plugin.name),
+            link.on_cycle ? fmt::format("{} '{}' inherits from itself through 'inherit_from'",
+                                        plugin_type_singular(plugin.type), plugin.name)
+                          : fmt::format("{} '{}' inherits from '{}', which leads into an 'inherit_from' cycle",
+                                        plugin_type_singular(plugin.type), plugin.name,
+                                        plugin.inherit_from.value_or("")),
             key_position(plugin.node, "inherit_from").value_or(plugin.position),
             "Meltano fails with a RecursionError: break the 'inherit_from' cycle", plugin.name));
     } else if (link.missing) {

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -35,8 +38,53 @@ std::string full_key(const Diagnostic& d) {
                        d.environment ? "e:" + *d.environment : std::string("-"), d.hint);
 }
 
-/// Sort by file, line and column (stable, so equal positions keep their discovery order) and
-/// drop exact repeats.
+/// A quoted subject longer than this many bytes is shortened in messages and hints.
+constexpr std::size_t kMaxQuoted = 200;
+
+/// `text` cut to about `keep` bytes (never inside a UTF-8 sequence), with what was left out.
+std::string shortened(std::string_view text, std::size_t keep) {
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0U) == 0x80U) {
+        --keep;
+    }
+    return fmt::format("{}...({} more bytes)", text.substr(0, keep), text.size() - keep);
+}
+
+/// Every single-quoted subject of `text` longer than kMaxQuoted bytes shortened: a name or a value
+/// of megabytes (hostile or broken input) must not turn one diagnostic into megabytes of output.
+std::string clip_quoted(const std::string& text) {
+    if (text.size() <= kMaxQuoted) {
+        return text;
+    }
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const auto open = text.find('\'', at);
+        const auto close = open == std::string::npos ? std::string::npos : text.find('\'', open + 1);
+        if (close == std::string::npos) {
+            std::string_view rest = std::string_view(text).substr(at);
+            out += rest.size() > kMaxQuoted ? shortened(rest, kMaxQuoted / 2) : std::string(rest);
+            break;
+        }
+        out.append(text, at, open + 1 - at);
+        std::string_view quoted = std::string_view(text).substr(open + 1, close - open - 1);
+        out += quoted.size() > kMaxQuoted ? shortened(quoted, kMaxQuoted / 2) : std::string(quoted);
+        out += '\'';
+        at = close + 1;
+    }
+    return out;
+}
+
+void clip(std::optional<std::string>& name) {
+    if (name && name->size() > kMaxQuoted) {
+        name = shortened(*name, kMaxQuoted / 2);
+    }
+    if (name) {
+        name = valid_utf8(*name);
+    }
+}
+
+/// Sort by file, line and column (stable, so equal positions keep their discovery order), drop
+/// exact repeats, and keep every message readable (clip_quoted).
 Diagnostics finish(Diagnostics diagnostics) {
     std::stable_sort(diagnostics.begin(), diagnostics.end(),
                      [](const Diagnostic& a, const Diagnostic& b) {
@@ -50,6 +98,13 @@ Diagnostics finish(Diagnostics diagnostics) {
         if (seen.insert(full_key(d)).second) {
             out.push_back(std::move(d));
         }
+    }
+    for (auto& d : out) {
+        d.message = valid_utf8(clip_quoted(d.message));
+        d.hint = valid_utf8(clip_quoted(d.hint));
+        d.file = valid_utf8(d.file);
+        clip(d.environment);
+        clip(d.plugin);
     }
     return out;
 }

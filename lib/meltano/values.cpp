@@ -729,9 +729,65 @@ bool expand_json(Json& value, const VariableResolver& resolve, std::vector<std::
     return changed;
 }
 
+std::string valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+        const unsigned char lead = byte(0);
+        const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                                                   : (lead >> 3) == 0x1E                     ? 4
+                                                                                             : 0;
+        bool ok = length != 0 && i + length <= text.size();
+        std::uint32_t code = length == 1 ? lead : lead & (0x7FU >> length);
+        for (std::size_t k = 1; ok && k < length; ++k) {
+            ok = (byte(k) & 0xC0U) == 0x80U;
+            code = (code << 6) | (byte(k) & 0x3FU);
+        }
+        // No overlong forms, no surrogates, nothing past U+10FFFF.
+        ok = ok && (length != 2 || code >= 0x80) && (length != 3 || (code >= 0x800 && (code < 0xD800 || code > 0xDFFF))) &&
+             (length != 4 || (code >= 0x10000 && code <= 0x10FFFF));
+        if (ok) {
+            out.append(text.substr(i, length));
+            i += length;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::optional<Json> parse_json_bounded(std::string_view text, std::string& error, std::size_t& offset) {
+    bool too_deep = false;
+    // nlohmann's parser keeps its own stack; the callback only watches the depth.
+    auto watch = [&too_deep](int depth, Json::parse_event_t event, Json&) {
+        if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+            depth >= max_json_depth) {
+            too_deep = true;
+            return false;
+        }
+        return !too_deep;
+    };
+    try {
+        Json parsed = Json::parse(text.begin(), text.end(), watch);
+        if (!too_deep) {
+            return parsed;
+        }
+        error = "arrays and objects are nested more than " + std::to_string(max_json_depth) +
+                " levels deep (Python's json module fails with a RecursionError)";
+        offset = 0;
+    } catch (const Json::parse_error& e) {
+        error = e.what();
+        offset = e.byte;
+    }
+    return std::nullopt;
+}
+
 std::optional<Json> parse_json_or_literal(std::string_view text) {
-    Json parsed = Json::parse(text.begin(), text.end(), nullptr, false);
-    if (!parsed.is_discarded()) {
+    std::string error;
+    std::size_t offset = 0;
+    if (auto parsed = parse_json_bounded(text, error, offset)) {
         return parsed;
     }
     return LiteralParser(text).parse();

@@ -64,8 +64,23 @@ bool has_reference(std::string_view text);
 bool expand_json(nlohmann::ordered_json& value, const VariableResolver& resolve,
                  std::vector<std::string>* missing);
 
+/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD: a
+/// file name may hold any bytes, and every output (JSON above all) needs UTF-8.
+std::string valid_utf8(std::string_view text);
+
+/// Arrays and objects nested deeper than this are refused wherever JSON is read (values from
+/// variables, lock files): Python's json module fails with a RecursionError long before, and
+/// values stay shallow enough for everything that walks them recursively (as the YAML layer's
+/// own limit keeps meltano.yml's values).
+inline constexpr int max_json_depth = 1000;
+
+/// `json.loads` with the depth limit: the value, or nullopt with `error` (nlohmann's message, or
+/// "nested too deeply") and the byte offset where it went wrong.
+std::optional<nlohmann::ordered_json> parse_json_bounded(std::string_view text, std::string& error,
+                                                         std::size_t& offset);
+
 /// Python's `json.loads`, then `ast.literal_eval` for Python literals (single quotes, True,
-/// False, None, tuples). Returns nullopt when neither parses.
+/// False, None, tuples). Returns nullopt when neither parses (or the value nests too deeply).
 std::optional<nlohmann::ordered_json> parse_json_or_literal(std::string_view text);
 
 }  // namespace dataops::meltano

@@ -2,7 +2,8 @@
 /// A YAML document tree that remembers where every node came from.
 ///
 /// Built from libyaml's event API (never recursion: a document nested 200,000 levels deep must
-/// parse, walk and be destroyed without overflowing the stack). Scalars are typed by the YAML 1.2
+/// be parsed and refused without overflowing the stack; one nested up to the limit of parse()
+/// is safe to walk recursively). Scalars are typed by the YAML 1.2
 /// core schema exactly as ruamel.yaml's round-trip loader (which Meltano uses) types them.
 /// Nodes live in one arena owned by the Document; NodeRef is a cheap handle into it. An alias
 /// refers to the same node as its anchor (no copy), so a "billion laughs" document stays small
@@ -173,9 +174,11 @@ private:
 /// The syntax is libyaml's (YAML 1.1): the few YAML 1.2 forms ruamel's own parser also takes,
 /// such as a block mapping entry with an empty key (`: value`), are syntax errors here.
 ///
-/// Block nesting has no depth limit. Flow collections (`[`, `{`) nested more than 1,000 deep
-/// are rejected: libyaml's scanner is quadratic in flow depth, and ruamel's recursive composer
-/// gives up far earlier anyway.
+/// Collections nested more than 1,000 deep are rejected ("collections are nested too deeply"),
+/// block or flow, counting the levels an alias brings in: ruamel's recursive composer fails far
+/// earlier (Meltano stops with a RecursionError), and everything that walks the tree or the JSON
+/// values built from it may then recurse. Flow collections are checked first ("flow
+/// collections are nested too deeply"): libyaml's scanner is quadratic in flow depth.
 Document parse(std::string_view text, std::string file, const ParseOptions& options = {});
 
 }  // namespace dataops::yaml

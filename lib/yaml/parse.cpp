@@ -32,6 +32,11 @@ using detail::NodeData;
 /// libyaml's scanner checks every open flow level on every token, so deep flow nesting is
 /// quadratic; ruamel's recursive composer fails long before this depth.
 constexpr std::size_t max_flow_depth = 1000;
+/// Collections nested deeper than this, block or flow, directly or through aliases, are refused:
+/// ruamel's composer recurses per level (two Python frames each, against Python's limit of
+/// 1,000), so Meltano fails with a RecursionError long before; and every consumer of the tree
+/// (the resolver, JSON values, the printers) may then recurse safely.
+constexpr std::size_t max_depth = 1000;
 constexpr std::uint64_t min_expanded_bound = 1'000'000;
 constexpr std::uint64_t expanded_bound_per_byte = 16;
 constexpr std::uint32_t max_index = std::numeric_limits<std::uint32_t>::max() - 1;
@@ -322,6 +327,8 @@ class Builder {
         /// Expanded size of the children so far plus one: checked as it grows, so that an
         /// alias bomb stops at the alias that crosses the bound, before the work is done.
         std::uint64_t expanded;
+        /// Levels of collections below it so far, aliases expanded (see max_depth).
+        std::uint32_t height;
     };
 
     ParseError error(Mark mark, std::string problem, std::vector<std::string> hints = {}) const {
@@ -442,6 +449,7 @@ class Builder {
         const auto id = static_cast<std::uint32_t>(impl_.nodes.size());
         impl_.nodes.push_back(node);
         expanded_.push_back(1);
+        height_.push_back(0);
         if (anchor != nullptr) {
             // A repeated anchor replaces the earlier one for later aliases, as in ruamel.
             anchors_[std::string(as_view(anchor))] = id;
@@ -451,12 +459,13 @@ class Builder {
 
     void add_child(std::uint32_t id, Mark mark) { pending_.push_back(Child{id, mark}); }
 
-    /// Adds a finished child's expanded size to the innermost open collection.
-    void account(std::uint64_t expanded, Mark mark) {
+    /// Adds a finished child's expanded size and height to the innermost open collection.
+    void account(std::uint64_t expanded, std::uint32_t height, Mark mark) {
         if (open_.empty()) {
             return;
         }
         Open& parent = open_.back();
+        parent.height = std::max(parent.height, height);
         parent.expanded = saturating_add(parent.expanded, expanded);
         if (parent.expanded > limit_) {
             throw error(mark, "document expands to too many nodes through aliases",
@@ -501,7 +510,7 @@ class Builder {
         const std::string_view text(impl_.text.data() + node.first, node.count);
         type_scalar(node, as_view(s.tag), s.style == YAML_PLAIN_SCALAR_STYLE, text, mark);
         add_child(add_node(node, s.anchor), mark);
-        account(1, mark);
+        account(1, 0, mark);
     }
 
     void apply(NodeData& node, const detail::ConstructResult& result, Mark mark,
@@ -635,8 +644,18 @@ class Builder {
                 {"the anchor '&" + name + "' at " + at_line(Mark{target.line, target.column}) +
                  " is on a collection that contains this alias"});
         }
+        if (open_.size() + height_[found->second] > max_depth) {
+            throw_if_tab_before(e.start_mark.index);
+            throw too_deep(mark, "through the alias '*" + name + "'");
+        }
         add_child(found->second, mark);
-        account(expanded_[found->second], mark);
+        account(expanded_[found->second], height_[found->second], mark);
+    }
+
+    ParseError too_deep(Mark mark, const std::string& how) const {
+        return error(mark, "collections are nested too deeply",
+                     {"more than " + std::to_string(max_depth) + " levels of sequences and mappings " +
+                      how + "; Meltano's YAML loader fails with a RecursionError far earlier"});
     }
 
     void on_collection_start(const yaml_event_t& e, Kind kind) {
@@ -662,9 +681,12 @@ class Builder {
         node.line = mark.line;
         node.column = mark.column;
         node.flags = detail::flag_open;
+        if (open_.size() + 1 > max_depth) {
+            throw too_deep(mark, "at this point");
+        }
         const std::uint32_t id = add_node(node, anchor);
         add_child(id, mark);
-        open_.push_back(Open{id, static_cast<std::uint32_t>(pending_.size()), flow, 1});
+        open_.push_back(Open{id, static_cast<std::uint32_t>(pending_.size()), flow, 1, 0});
     }
 
     void on_collection_end(const yaml_event_t& e) {
@@ -689,8 +711,9 @@ class Builder {
         node.count = static_cast<std::uint32_t>(impl_.children.size() - first);
         node.flags = static_cast<std::uint8_t>(node.flags & ~detail::flag_open);
         expanded_[open.id] = open.expanded;
+        height_[open.id] = open.height + 1;
         pending_.resize(open.pending_start);
-        account(open.expanded, Mark{node.line, node.column});
+        account(open.expanded, open.height + 1, Mark{node.line, node.column});
     }
 
     KeyId key_id(std::uint32_t id) const {
@@ -866,6 +889,8 @@ class Builder {
     std::vector<Child> pending_;
     std::vector<Open> open_;
     std::vector<std::uint64_t> expanded_;
+    /// Per node: levels of collections it holds, itself included, aliases expanded (0: scalar).
+    std::vector<std::uint32_t> height_;
     std::vector<std::uint32_t> merge_sources_;
     std::unordered_map<std::string, std::uint32_t> anchors_;
     std::optional<ParseError> deferred_;

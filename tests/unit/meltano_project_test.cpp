@@ -356,6 +356,13 @@ TEST_CASE("inherit_from chains resolve and cycles are per-plugin errors", "[melt
             CHECK(p->diagnostics[0].code == "inherit-cycle");
             CHECK(p->diagnostics[0].line > 0);
         }
+        for (const char* name : {"tap-a", "tap-b", "tap-c", "tap-d", "tap-e"}) {
+            CHECK_THAT(res.find(PluginType::extractors, name)->diagnostics[0].message,
+                       Catch::EndsWith("' inherits from itself through 'inherit_from'"));
+        }
+        // tap-f is not on a cycle: it inherits from one, and the message says so.
+        CHECK(res.find(PluginType::extractors, "tap-f")->diagnostics[0].message ==
+              "extractor 'tap-f' inherits from 'tap-a', which leads into an 'inherit_from' cycle");
         CHECK(res.find(PluginType::extractors, "tap-a")->find("x")->value == Json("a"));
         CHECK(res.find(PluginType::extractors, "tap-ok")->diagnostics.empty());
         CHECK(res.find(PluginType::extractors, "tap-ghost-child")->diagnostics[0].code ==
@@ -378,29 +385,33 @@ TEST_CASE("inherit_from chains resolve and cycles are per-plugin errors", "[melt
 }
 
 TEST_CASE("deeply nested values neither overflow the stack nor blow up", "[meltano]") {
-    ProjectDir dir;
-    // Flow collections are limited to 1,000 levels by the YAML layer; compact block sequences
-    // (`- - - x`) and JSON from the environment are not.
-    const int depth = 200000;
+    // Collections are limited to 1,000 levels by the YAML layer, and JSON read from variables
+    // and lock files to 1,000 levels too: Meltano fails long before (Python's RecursionError),
+    // and everything downstream (resolver, printers) may recurse up to that depth.
+    const int depth = 990;  // plus the 5 levels above a plugin's config values
     std::string deep_map;
-    for (int i = 0; i < 999; ++i) {
+    for (int i = 0; i < depth; ++i) {
         deep_map += "{a: ";
     }
-    deep_map += "leaf" + std::string(999, '}');
+    deep_map += "leaf" + std::string(depth, '}');
     std::string deep_list;
     for (int i = 0; i < depth; ++i) {
         deep_list += "- ";
     }
     deep_list += "$X";
-    std::string deep_json;
-    for (int i = 0; i < depth; ++i) {
-        deep_json += "{\"k\": ";
-    }
-    deep_json += "1" + std::string(depth, '}');
-    dir.write("meltano.yml", "env: {X: x}\nplugins:\n  extractors:\n  - name: tap-deep\n"
-                             "    namespace: tap_deep\n"
-                             "    settings: [{name: obj, kind: object}]\n    config:\n      m: " +
-                                 deep_map + "\n      l:\n        " + deep_list + "\n");
+    auto deep_json = [](int levels) {
+        std::string json;
+        for (int i = 0; i < levels; ++i) {
+            json += "{\"k\": ";
+        }
+        return json + "1" + std::string(levels, '}');
+    };
+    const std::string project = "env: {X: x}\nplugins:\n  extractors:\n  - name: tap-deep\n"
+                                "    namespace: tap_deep\n"
+                                "    settings: [{name: obj, kind: object}]\n    config:\n      m: " +
+                                deep_map + "\n      l:\n        " + deep_list + "\n";
+    ProjectDir dir;
+    dir.write("meltano.yml", project);
     LoadResult r = dir.load();
     for (const auto& d : r.diagnostics) {
         INFO(d.code << ": " << d.message);
@@ -408,12 +419,13 @@ TEST_CASE("deeply nested values neither overflow the stack nor blow up", "[melta
     REQUIRE(r.project);
     ResolveOptions options;
     options.with_env = true;
-    options.process_env = {{"TAP_DEEP_OBJ", deep_json}};
+    options.process_env = {{"TAP_DEEP_OBJ", deep_json(999)}};
     Resolution res = resolve(*r.project, options);
     const ResolvedPlugin& p = res.plugins.at(0);
+    CHECK(p.diagnostics.empty());
     bool found_leaf = false;
     for (const auto& s : p.settings) {
-        if (s.name.size() == 2 * 1000 - 1 && s.value == Json("leaf")) {
+        if (s.name.size() == 2 * depth + 1 && s.value == Json("leaf")) {  // m.a.a...a
             found_leaf = true;
         }
     }
@@ -427,11 +439,50 @@ TEST_CASE("deeply nested values neither overflow the stack nor blow up", "[melta
     }
     CHECK(*cur == Json("x"));
     CHECK(python_json_dumps(l->value).size() == 2 * static_cast<std::size_t>(depth) + 3);
+    CHECK(l->value.dump().size() == 2 * static_cast<std::size_t>(depth) + 3);  // recursion is safe
     const ResolvedSetting* obj = p.find("obj");
     REQUIRE(obj != nullptr);
     CHECK(obj->source == Source::env);
     CHECK(obj->value.is_object());
     CHECK(json_equal(obj->value, obj->value));
+
+    SECTION("JSON from a variable nested 200,000 deep is an invalid value, not a crash") {
+        options.process_env = {{"TAP_DEEP_OBJ", deep_json(200000)}};
+        Resolution deep = resolve(*r.project, options);
+        const auto& diagnostics = deep.plugins.at(0).diagnostics;
+        REQUIRE(diagnostics.size() == 1);
+        CHECK(diagnostics[0].code == "invalid-setting-value");
+    }
+    SECTION("meltano.yml nested 200,000 deep is a syntax error at the level that is too deep") {
+        std::string deep;
+        for (int i = 0; i < 200000; ++i) {
+            deep += "- ";
+        }
+        dir.write("meltano.yml", "plugins:\n  extractors:\n  - name: tap-deep\n    config:\n      l:\n      " +
+                                     deep + "x\n");
+        LoadResult refused = dir.load();
+        CHECK_FALSE(refused.project);
+        REQUIRE(refused.diagnostics.size() == 1);
+        CHECK(refused.diagnostics[0].code == "yaml-syntax");
+        CHECK(refused.diagnostics[0].line == 6);
+        CHECK(refused.diagnostics[0].column == 7 + 2 * (1000 - 5));
+        CHECK(refused.diagnostics[0].message == "collections are nested too deeply");
+    }
+    SECTION("a lock file nested 200,000 deep is invalid") {
+        dir.write("meltano.yml", "plugins:\n  extractors:\n  - name: tap-locked\n    variant: v\n");
+        dir.write("plugins/extractors/tap-locked--v.lock",
+                  "{\"name\": \"tap-locked\", \"settings\": [{\"name\": \"s\", \"value\": " +
+                      deep_json(200000) + "}]}");
+        LoadResult locked = dir.load();
+        bool invalid = false;
+        for (const auto& d : locked.diagnostics) {
+            if (d.code == "lock-file-invalid") {
+                invalid = true;
+                CHECK_THAT(d.hint, Catch::Contains("nested more than 1000 levels deep"));
+            }
+        }
+        CHECK(invalid);
+    }
 }
 
 TEST_CASE("a project of 2000 plugins and 20 environments resolves every environment quickly",
@@ -470,4 +521,46 @@ TEST_CASE("a project of 2000 plugins and 20 environments resolves every environm
     WARN("load " << ms(t1 - t0).count() << " ms, resolve 20 environments "
                  << ms(t2 - t1).count() << " ms, " << y.size() / 1024 << " KiB");
     CHECK(settings > 0);
+}
+
+TEST_CASE("an include path through a symlinked directory that leads outside is outside", "[meltano]") {
+    ProjectDir dir;
+    dir.write("project/meltano.yml", "include_paths: [./envs/env.yml]\n");
+    dir.write("elsewhere/env.yml", "environments: [{name: stolen}]\n");
+    std::filesystem::create_symlink("../elsewhere", std::filesystem::path(dir.path()) / "project/envs");
+    LoadResult r = dir.load("project");
+    REQUIRE(r.project);
+    const Diagnostic* outside = find_code(r.diagnostics, "include-path-outside");
+    REQUIRE(outside != nullptr);
+    CHECK(outside->line == 1);
+    CHECK(outside->column == 17);
+    CHECK(find_code(r.diagnostics, "include-path-missing") == nullptr);
+    CHECK(r.project->environments.empty());
+}
+
+TEST_CASE("lock files that are not files or have the wrong shape are invalid", "[meltano]") {
+    ProjectDir dir;
+    dir.write("meltano.yml", "plugins:\n  extractors:\n  - name: tap-x\n    variant: v\n");
+    const std::string lock = "plugins/extractors/tap-x--v.lock";
+    SECTION("a directory") {
+        dir.write(lock + "/x", "{}");
+        const LoadResult r = dir.load();
+        const Diagnostic* d = find_code(r.diagnostics, "lock-file-invalid");
+        REQUIRE(d != nullptr);
+        CHECK(d->message == "lock file '" + lock + "' is not a file");
+    }
+    SECTION("settings that is not a list") {
+        dir.write(lock, R"({"name": "tap-x", "settings": {"a": 1}})");
+        const LoadResult r = dir.load();
+        const Diagnostic* d = find_code(r.diagnostics, "lock-file-invalid");
+        REQUIRE(d != nullptr);
+        CHECK(d->message == "lock file '" + lock + "' has 'settings' that is not a list");
+    }
+    SECTION("a name that is not a string") {
+        dir.write(lock, R"({"name": 5, "settings": []})");
+        const LoadResult r = dir.load();
+        const Diagnostic* d = find_code(r.diagnostics, "lock-file-invalid");
+        REQUIRE(d != nullptr);
+        CHECK(d->message == "lock file '" + lock + "' has 'name' that is not a string");
+    }
 }

@@ -688,15 +688,22 @@ environments:
 }
 
 TEST_CASE("hostile input neither crashes nor recurses", "[validate]") {
-    SECTION("a config value nested 200,000 levels deep") {
-        // Compact block sequences ("- - - x") nest one level per "- " on a single line.
+    // Compact block sequences ("- - - x") nest one level per "- " on a single line.
+    auto nested = [](std::size_t levels) {
         std::string deep;
-        for (std::size_t i = 0; i < 200000; ++i) {
+        for (std::size_t i = 0; i < levels; ++i) {
             deep += "- ";
         }
-        const auto r = validate_text(kCustomTap + "      stream_maps:\n        deep:\n        " +
-                                     deep + "x\n      clientid:\n        " + deep + "x\n");
+        return deep + "x\n";
+    };
+    SECTION("config values nested up to the YAML layer's limit") {
+        const auto r = validate_text(kCustomTap + "      stream_maps:\n        deep:\n        " + nested(990) +
+                                     "      clientid:\n        " + nested(990));
         CHECK(only(r, "unknown-setting").line == 28);
+    }
+    SECTION("a config value nested 200,000 levels deep is a syntax error") {
+        const auto r = validate_text(kCustomTap + "      clientid:\n        " + nested(200000));
+        CHECK(only(r, "yaml-syntax").message == "collections are nested too deeply");
     }
     SECTION("a long inherit_from chain") {
         std::string text = "environments:\n- name: prod\nplugins:\n  extractors:\n"
@@ -707,4 +714,45 @@ TEST_CASE("hostile input neither crashes nor recurses", "[validate]") {
         const auto r = validate_text(text);
         CHECK(errors(r) == 0);
     }
+}
+
+TEST_CASE("huge names and values are shortened in diagnostics, not echoed", "[meltano][validate]") {
+    const std::string huge(1024 * 1024, 'x');
+    const std::string accented = std::string(99, 'a') + "\xc3\xa9" + std::string(300, 'b');
+    auto r = validate_text("plugins:\n  extractors:\n  - name: tap-x\n    namespace: tap_x\n"
+                           "    settings: [{name: port, kind: integer}]\n    config:\n      port: " + huge +
+                           "\nenvironments:\n- name: dev\n  config:\n    plugins:\n      extractors:\n"
+                           "      - name: " + huge + "\n      - name: " + accented + "\n");
+    auto invalid = only(r, "invalid-setting-value");
+    CHECK(invalid.message.size() < 400);
+    CHECK_THAT(invalid.message, Catch::Contains("'xxxxxxxxxx") && Catch::Contains("...(1048476 more bytes)'"));
+    auto unknown = with_code(r, "unknown-plugin");
+    REQUIRE(unknown.size() == 2);
+    for (const auto& d : unknown) {
+        CHECK(d.message.size() < 400);
+        CHECK(d.hint.size() < 400);
+        REQUIRE(d.plugin);
+        CHECK(d.plugin->size() < 200);
+        CHECK(d.line > 0);
+    }
+    // Never cut inside a UTF-8 sequence: the é straddling the cut is dropped whole.
+    CHECK_THAT(unknown[1].message, Catch::Contains(std::string(99, 'a') + "...(302 more bytes)'"));
+}
+
+TEST_CASE("diagnostics are valid UTF-8 whatever bytes the project's file names hold", "[meltano][validate]") {
+    ProjectDir dir;
+    dir.write("meltano.yml", "include_paths: ['./envs/*.yml']\n");
+    dir.write("envs/a\xff\xc3(\xed\xa0\x80.yml", "# empty\n");
+    const auto r = dir.validate();
+    const auto d = only(r, "empty-file");
+    const std::string replaced = "envs/a\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.yml";
+    CHECK(d.file == replaced);
+    CHECK_THAT(d.message, Catch::Contains(replaced));
+    CHECK_NOTHROW(nlohmann::ordered_json({{"file", d.file}, {"message", d.message}}).dump());
+    // The model shows the included file's name as UTF-8 too (`env list`, positions).
+    dir.write("envs/a\xff\xc3(\xed\xa0\x80.yml", "environments: [{name: e}]\n");
+    const auto load = dir.load();
+    REQUIRE(load.project);
+    CHECK(load.project->files.back() == replaced);
+    CHECK(load.project->environments.at(0).position.file == replaced);
 }
