@@ -77,9 +77,14 @@ int run(const Options& options) {
         for (const auto& d : result.diagnostics) {
             std::cout << report::format_diagnostic(d, style);
         }
+        // A project may define thousands of environments: name a few and count the rest.
+        constexpr std::size_t named = 8;
         std::string envs;
-        for (const auto& e : result.environments) {
-            envs += (envs.empty() ? "" : ", ") + e;
+        for (std::size_t i = 0; i < result.environments.size() && i < named; ++i) {
+            envs += (envs.empty() ? "" : ", ") + result.environments[i];
+        }
+        if (result.environments.size() > named) {
+            envs += fmt::format(" and {} more", result.environments.size() - named);
         }
         std::cerr << fmt::format("{}: {} ({} of {}, environments: {})\n", ok ? "ok" : "failed",
                                  report::summary(result.diagnostics),

@@ -397,9 +397,8 @@ TEST_CASE("hostile input: 100,000 environments", "[e2e][hostile]") {
     }
     // The last one (line 5 + 2 * 99,999 + 1) configures a plugin that does not exist.
     yml += "- name: last\n  config: {plugins: {extractors: [{name: tap-y, config: {a: 2}}]}}\n";
-    // The summary line on stderr names every validated environment (cmd/git-dataops-validate.cpp):
-    // about 8 bytes for each of them.
-    check_case(yml, {"unknown-plugin", "meltano.yml:200005:42", "environment 'last'", true, 10 * count});
+    // The summary line names a few environments and counts the rest: the output stays small.
+    check_case(yml, {"unknown-plugin", "meltano.yml:200005:42", "environment 'last'"});
 }
 
 TEST_CASE("hostile input: binary garbage, NUL bytes and invalid UTF-8", "[e2e][hostile]") {
