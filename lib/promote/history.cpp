@@ -127,16 +127,21 @@ std::vector<StageStatus> status(const git::Repository& repository) {
     const std::string project_dir = stages::configured_project_dir(repository.config()).value_or("");
     const std::string& git_dir = repository.location().git_dir;
     Git git(repository);
-    std::vector<StageStatus> out;
+    std::vector<const stages::Stage*> wanted;
     for (const auto& stage : pipeline.stages) {
+        wanted.push_back(&stage);
+    }
+    auto fetched = git.fetch_all(wanted);
+    std::vector<StageStatus> out;
+    for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
+        const auto& stage = pipeline.stages[i];
         StageStatus entry;
         entry.stage = stage;
-        try {
-            entry.tip = git.fetch(stage);
-        } catch (const Error& error) {
+        entry.tip = fetched[i].tip;
+        if (fetched[i].error) {
             entry.reachable = false;
-            entry.error = error.what();
-            entry.error_hints = error.hints();
+            entry.error = fetched[i].error->what();
+            entry.error_hints = fetched[i].error->hints();
         }
         if (entry.tip) {
             auto load = detail::load_tree(*entry.tip, git_dir, project_dir);

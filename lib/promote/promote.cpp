@@ -40,12 +40,19 @@ Result fetch(const Git& git, const Request& request, const stages::Stage& source
     result.mode = request.mode;
     result.source.stage = source;
     result.target.stage = target;
-    result.source.commit = git.fetch(source);
+    // Both at once: the two workspaces are usually two remotes, asked in parallel.
+    auto fetched = git.fetch_all({&source, &target});
+    for (auto& one : fetched) {
+        if (one.error) {
+            throw *one.error;
+        }
+    }
+    result.source.commit = fetched[0].tip;
     if (!result.source.commit) {
         throw Error(fmt::format("branch '{}' does not exist on remote '{}' (stage '{}')", source.branch, source.remote,
                                 source.name));
     }
-    result.target.commit = git.fetch(target);
+    result.target.commit = fetched[1].tip;
     return result;
 }
 

@@ -91,6 +91,10 @@ Git::Git(const git::Repository& repository, bool progress)
     : cwd_(repository.location().work_tree.value_or(repository.location().git_dir)), progress_(progress) {}
 
 process::Result Git::transport(std::vector<std::string> args) const {
+    return process::run(transport_options(std::move(args)));
+}
+
+process::Options Git::transport_options(std::vector<std::string> args) const {
     process::Options options;
     options.argv = {"git", args.front(), progress_ ? "--progress" : "--quiet"};
     options.argv.insert(options.argv.end(), args.begin() + 1, args.end());
@@ -99,7 +103,85 @@ process::Result Git::transport(std::vector<std::string> args) const {
     if (progress_) {
         options.err = process::Stream::inherit;
     }
-    return process::run(options);
+    return options;
+}
+
+namespace {
+
+std::string fetch_ref(const stages::Stage& stage) {
+    return "refs/dataops/fetch/" + stage.name;
+}
+
+/// `git fetch` of the stage's branch into our namespace. --refmap= keeps even the
+/// remote-tracking branches as they were: only our namespace moves.
+std::vector<std::string> fetch_args(const stages::Stage& stage) {
+    return {"fetch", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", stage.remote,
+            fmt::format("+refs/heads/{}:{}", stage.branch, fetch_ref(stage))};
+}
+
+Error fetch_error(const stages::Stage& stage, const std::string& err) {
+    return Error(fmt::format("cannot fetch '{}' from remote '{}'", stage.branch, stage.remote), lines_of(err));
+}
+
+}  // namespace
+
+std::vector<Git::Fetched> Git::fetch_all(const std::vector<const stages::Stage*>& stages) const {
+    std::vector<Fetched> results(stages.size());
+    if (progress_) {
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            try {
+                results[i].tip = fetch_watched(*stages[i]);
+            } catch (const Error& error) {
+                results[i].error = error;
+            }
+        }
+        return results;
+    }
+    std::vector<process::Running> running;
+    running.reserve(stages.size());
+    for (const auto* stage : stages) {
+        running.emplace_back(transport_options(fetch_args(*stage)));
+    }
+    std::vector<std::string> rev_parse = {"rev-parse"};
+    std::vector<std::size_t> fetched;
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        const stages::Stage& stage = *stages[i];
+        auto result = running[i].wait();
+        if (result.ok()) {
+            rev_parse.push_back(fetch_ref(stage) + "^{commit}");
+            fetched.push_back(i);
+            continue;
+        }
+        try {
+            if (remote_tip(stage)) {
+                results[i].error = fetch_error(stage, result.err);
+            } else {
+                run({"update-ref", "-d", fetch_ref(stage)});  // no such branch: nothing stale left
+            }
+        } catch (const Error& error) {
+            results[i].error = error;
+        }
+    }
+    if (!fetched.empty()) {
+        auto parsed = run(rev_parse);
+        auto tips = lines_of(parsed.out);
+        if (!parsed.ok() || tips.size() != fetched.size()) {
+            throw Error(fmt::format("cannot read the fetched branches in '{}'", "refs/dataops/fetch/"),
+                        lines_of(parsed.err));
+        }
+        for (std::size_t k = 0; k < fetched.size(); ++k) {
+            results[fetched[k]].tip = tips[k];
+        }
+    }
+    return results;
+}
+
+std::optional<std::string> Git::fetch(const stages::Stage& stage) const {
+    auto fetched = fetch_all({&stage}).front();
+    if (fetched.error) {
+        throw *fetched.error;
+    }
+    return fetched.tip;
 }
 
 process::Result Git::run(std::vector<std::string> args, process::Interaction interaction) const {
@@ -128,18 +210,15 @@ std::optional<std::string> Git::remote_tip(const stages::Stage& stage) const {
     return std::nullopt;
 }
 
-std::optional<std::string> Git::fetch(const stages::Stage& stage) const {
-    const std::string local = "refs/dataops/fetch/" + stage.name;
+std::optional<std::string> Git::fetch_watched(const stages::Stage& stage) const {
+    const std::string local = fetch_ref(stage);
     if (!remote_tip(stage)) {
         run({"update-ref", "-d", local});
         return std::nullopt;
     }
-    // --refmap= keeps even the remote-tracking branches as they were: only our namespace moves.
-    auto result = transport({"fetch", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", stage.remote,
-                             fmt::format("+refs/heads/{}:{}", stage.branch, local)});
+    auto result = transport(fetch_args(stage));
     if (!result.ok()) {
-        throw Error(fmt::format("cannot fetch '{}' from remote '{}'", stage.branch, stage.remote),
-                    lines_of(result.err));
+        throw fetch_error(stage, result.err);
     }
     auto parsed = run({"rev-parse", "--verify", "--quiet", local + "^{commit}"});
     if (!parsed.ok()) {

@@ -66,6 +66,16 @@ public:
     /// exist on the remote. Throws dataops::Error when the fetch fails.
     std::optional<std::string> fetch(const stages::Stage& stage) const;
 
+    /// What fetching one of several stages gave: its tip (nullopt: no such branch), or the error.
+    struct Fetched {
+        std::optional<std::string> tip;
+        std::optional<Error> error;
+    };
+    /// Fetch several stages' branches, all at once when nobody watches git's progress (the
+    /// remotes are asked in parallel; a remote's branches are listed only when its fetch fails,
+    /// to tell a missing branch from a failure), one after the other with progress.
+    std::vector<Fetched> fetch_all(const std::vector<const stages::Stage*>& stages) const;
+
     /// `git var GIT_AUTHOR_IDENT` / `GIT_COMMITTER_IDENT`, parsed.
     git::Identity identity(const char* variable) const;
 
@@ -74,7 +84,11 @@ public:
 
 private:
     /// A transport command: quiet and captured, or with git's progress on our stderr.
+    process::Options transport_options(std::vector<std::string> args) const;
     process::Result transport(std::vector<std::string> args) const;
+    /// One stage's fetch with git's progress: the branch listed first, so a missing one is not
+    /// a failure git reports on the terminal.
+    std::optional<std::string> fetch_watched(const stages::Stage& stage) const;
 
     std::string cwd_;
     bool progress_ = false;
