@@ -10,6 +10,7 @@
 
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
+#include <dataops/util/strings.hpp>
 #include <dataops_example.hpp>
 #include <fmt/format.h>
 
@@ -149,11 +150,8 @@ public:
         args.insert(args.begin(), "git");
         auto result = process::run(options(args, cwd));
         if (!result.ok()) {
-            std::string message = result.err.empty() ? result.out : result.err;
-            while (!message.empty() && message.back() == '\n') {
-                message.pop_back();
-            }
-            throw Error(fmt::format("cannot build the demo: '{}' failed: {}", fmt::join(args, " "), message));
+            throw Error(fmt::format("cannot build the demo: '{}' failed: {}", fmt::join(args, " "),
+                                    util::trim(result.err.empty() ? result.out : result.err)));
         }
         return result.out;
     }

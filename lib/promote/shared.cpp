@@ -95,15 +95,12 @@ process::Result Git::transport(std::vector<std::string> args) const {
 }
 
 process::Options Git::transport_options(std::vector<std::string> args) const {
-    process::Options options;
-    options.argv = {"git", args.front(), progress_ ? "--progress" : "--quiet"};
-    options.argv.insert(options.argv.end(), args.begin() + 1, args.end());
-    options.cwd = cwd_;
-    options.interaction = process::Interaction::person;
+    args.insert(args.begin() + 1, progress_ ? "--progress" : "--quiet");
+    process::Options transport = options(std::move(args), process::Interaction::person);
     if (progress_) {
-        options.err = process::Stream::inherit;
+        transport.err = process::Stream::inherit;
     }
-    return options;
+    return transport;
 }
 
 namespace {
@@ -184,13 +181,17 @@ std::optional<std::string> Git::fetch(const stages::Stage& stage) const {
     return fetched.tip;
 }
 
-process::Result Git::run(std::vector<std::string> args, process::Interaction interaction) const {
+process::Options Git::options(std::vector<std::string> args, process::Interaction interaction) const {
     process::Options options;
     options.argv = {"git"};
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.cwd = cwd_;
     options.interaction = interaction;
-    return process::run(options);
+    return options;
+}
+
+process::Result Git::run(std::vector<std::string> args, process::Interaction interaction) const {
+    return process::run(options(std::move(args), interaction));
 }
 
 std::optional<std::string> Git::remote_tip(const stages::Stage& stage) const {

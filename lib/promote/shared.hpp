@@ -83,6 +83,8 @@ public:
     process::Result push(const stages::Stage& stage, const std::string& commit) const;
 
 private:
+    /// How `git <args>` runs here.
+    process::Options options(std::vector<std::string> args, process::Interaction interaction) const;
     /// A transport command: quiet and captured, or with git's progress on our stderr.
     process::Options transport_options(std::vector<std::string> args) const;
     process::Result transport(std::vector<std::string> args) const;
