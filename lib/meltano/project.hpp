@@ -22,6 +22,7 @@
 
 #include <dataops/git/file_source.hpp>
 #include <dataops/meltano/diagnostic.hpp>
+#include <dataops/util/interned.hpp>
 #include <dataops/yaml/document.hpp>
 
 namespace dataops::meltano {
@@ -52,7 +53,7 @@ std::optional<PluginType> parse_plugin_type(std::string_view key);
 /// Where something is in the project: a repository-relative file and a 1-based line/column
 /// (0 when unknown, e.g. a built-in default).
 struct Position {
-    std::string file;
+    util::Interned file;  ///< one copy per file name: a Position is 16 bytes and copies for free
     std::uint32_t line = 0;
     std::uint32_t column = 0;
 };

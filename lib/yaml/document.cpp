@@ -36,7 +36,7 @@ Mark NodeRef::mark() const {
     return Mark{n.line, n.column};
 }
 
-const std::string& NodeRef::file() const {
+util::Interned NodeRef::file() const {
     return doc_->file();
 }
 
@@ -62,7 +62,7 @@ std::int64_t NodeRef::as_int() const {
         throw std::logic_error("yaml node is not an integer");
     }
     if (n.has(detail::flag_big_int)) {
-        throw Error("integer '" + std::string(text()) + "' in '" + file() + "' at line " +
+        throw Error("integer '" + std::string(text()) + "' in '" + file().str() + "' at line " +
                     std::to_string(n.line) + ", column " + std::to_string(n.column) +
                     " does not fit in 64 bits");
     }
@@ -164,7 +164,7 @@ bool Document::empty() const {
     return impl_->empty;
 }
 
-const std::string& Document::file() const {
+util::Interned Document::file() const {
     return impl_->file;
 }
 

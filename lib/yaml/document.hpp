@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <dataops/util/error.hpp>
+#include <dataops/util/interned.hpp>
 
 namespace dataops::yaml {
 
@@ -56,7 +57,7 @@ public:
     bool is_sequence() const { return kind() == Kind::sequence; }
     ScalarStyle style() const;  ///< ScalarStyle::none for collections
     Mark mark() const;          ///< where the node starts (for an alias: where the anchor's node starts)
-    const std::string& file() const;  ///< the file name given to parse()
+    util::Interned file() const;  ///< the file name given to parse()
 
     /// The scalar's text after YAML unescaping/folding (empty for null and collections). A view
     /// into the Document: no copy per call.
@@ -138,7 +139,7 @@ public:
     NodeRef root() const;
     /// True when the stream held no document at all (empty or only comments).
     bool empty() const;
-    const std::string& file() const;
+    util::Interned file() const;
 
     struct Impl;
     const Impl& impl() const { return *impl_; }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <dataops/util/interned.hpp>
 #include <dataops/yaml/document.hpp>
 #include <string>
 #include <string_view>
@@ -56,7 +57,7 @@ inline double bits_double(std::uint64_t bits) {
 }  // namespace detail
 
 struct Document::Impl {
-    std::string file;
+    util::Interned file;
     /// Every scalar's text, back to back; nodes refer to it by offset so that a document costs
     /// a handful of allocations, not one per scalar.
     std::string text;

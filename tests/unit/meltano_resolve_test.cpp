@@ -7,6 +7,7 @@
 #include <dataops/git/file_source.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
+#include <fmt/format.h>
 
 #include "support/fixtures.hpp"
 #include "support/project_dir.hpp"
@@ -1122,33 +1123,31 @@ namespace {
 std::string fingerprint(const Resolution& r) {
     std::string out = r.environment.value_or("<none>") + "\n";
     for (const auto& u : r.undefined_variables) {
-        out += "undefined " + u.name + " " + u.plugin.value_or("-") + " " + u.setting.value_or("-") +
-               " " + u.position.file + ":" + std::to_string(u.position.line) + "\n";
+        out += fmt::format("undefined {} {} {} {}:{}\n", u.name, u.plugin.value_or("-"),
+                           u.setting.value_or("-"), u.position.file, u.position.line);
     }
     for (const auto& d : r.diagnostics) {
-        out += "diagnostic " + d.code + " " + d.message + "\n";
+        out += fmt::format("diagnostic {} {}\n", d.code, d.message);
     }
     for (const auto& p : r.plugins) {
-        out += "plugin " + p.name + " " + p.namespace_name + " " + p.variant + "\n";
+        out += fmt::format("plugin {} {} {}\n", p.name, p.namespace_name, p.variant);
         for (const auto& d : p.diagnostics) {
-            out += "  diagnostic " + d.code + " " + d.message + " " + d.file + ":" +
-                   std::to_string(d.line) + "\n";
+            out += fmt::format("  diagnostic {} {} {}:{}\n", d.code, d.message, d.file, d.line);
         }
         for (const auto& [k, v] : p.invocation_env) {
-            out += "  invocation " + k + "=" + v + "\n";
+            out += fmt::format("  invocation {}={}\n", k, v);
         }
         for (const auto& s : p.settings) {
-            out += "  " + s.name + "=" + s.value.dump() + " " + std::string(source_name(s.source)) +
-                   " " + s.inherited_from.value_or("-") + " " +
-                   (s.inherited_source ? std::string(source_name(*s.inherited_source)) : "-") + " " +
-                   s.env_var_used.value_or("-") + " " +
-                   (s.unexpanded ? s.unexpanded->dump() : "-") + " " + s.position.file + ":" +
-                   std::to_string(s.position.line) + ":" + std::to_string(s.position.column) +
-                   " " + std::string(s.env_var) + " [";
+            out += fmt::format("  {}={} {} {} {} {} {} {}:{}:{} {} [", s.name, s.value.dump(),
+                               source_name(s.source), s.inherited_from.value_or("-"),
+                               s.inherited_source ? source_name(*s.inherited_source) : "-",
+                               s.env_var_used.value_or("-"),
+                               s.unexpanded ? s.unexpanded->dump() : "-", s.position.file,
+                               s.position.line, s.position.column, s.env_var);
             for (const auto& v : s.env_vars) {
                 out += v + ",";
             }
-            out += "]" + std::to_string(s.custom) + std::to_string(s.extra) + "\n";
+            out += fmt::format("]{}{}\n", s.custom, s.extra);
         }
     }
     return out;
