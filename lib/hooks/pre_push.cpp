@@ -102,7 +102,7 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     std::set<std::pair<std::string, std::string>> checked;  // (commit, environment or "")
     int errors = 0;
     std::string blocked_what;
-    std::shared_ptr<git::ObjectReader> objects;  // one `git cat-file` for all the pushed refs
+    std::shared_ptr<git::ObjectReader> objects = request.objects;  // one `git cat-file` for every ref
 
     for (const auto& update : parse_pre_push_input(request.input)) {
         if (update.is_delete()) {

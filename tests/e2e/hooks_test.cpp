@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <dataops/util/strings.hpp>
+
 #include "support/fixtures.hpp"
 #include "support/temp_repo.hpp"
 
@@ -271,4 +273,32 @@ TEST_CASE("the server-side pre-receive hook rejects what --no-verify let through
     CHECK(pushed.code != 0);
     CHECK_THAT(pushed.err, Catch::Contains("unknown-plugin"));
     CHECK(tip(repo, staging) == before);
+}
+
+TEST_CASE("the hook finds the repository without git rev-parse and reads the commits beside git config",
+          "[e2e][hooks]") {
+    Pipeline p;
+    // git puts its own directory first on PATH for the hooks it runs: run the installed hook as
+    // git would, with a logging `git` first on PATH to see every git process the hook starts.
+    const std::string bin = p.repo.root() + "/logging-bin";
+    const std::string log = p.repo.root() + "/git.log";
+    auto real = p.repo.run({"sh", "-c", "command -v git"});
+    REQUIRE(real.code == 0);
+    p.repo.write("../logging-bin/git", "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '" + log + "'\nexec " +
+                                           dataops::util::trim(real.out) + " \"$@\"\n");
+    REQUIRE(::chmod((bin + "/git").c_str(), 0755) == 0);
+    const std::string head = p.repo.git({"rev-parse", "HEAD"}).out.substr(0, 40);
+    RunOptions options;
+    options.env["PATH"] = bin + ":" + *p.repo.environment().at("PATH");
+    options.input = "refs/heads/main " + head + " refs/heads/main " + std::string(40, '0') + "\n";
+    options.cwd = p.repo.path();
+    auto ran = p.repo.run({p.repo.path() + "/.git/hooks/pre-push", "staging", p.staging}, options);
+    INFO(describe(ran));
+    CHECK(ran.code == 0);
+    CHECK_THAT(ran.err, Catch::Contains("for environment 'staging' (push to staging/main)"));
+    const std::string logged = p.repo.read("../git.log");
+    INFO(logged);
+    CHECK_THAT(logged, Catch::Contains("config -z --list"));
+    CHECK_THAT(logged, Catch::Contains("cat-file --batch"));
+    CHECK_THAT(logged, !Catch::Contains("rev-parse"));
 }
