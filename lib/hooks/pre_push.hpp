@@ -52,7 +52,8 @@ struct PrePushRequest {
     std::shared_ptr<git::ObjectReader> objects;
 };
 
-/// Validate every pushed commit. Errors for the target stage's environment (and errors that
+/// Validate every pushed commit, once per tree and destination (refs with the same files are
+/// named together). Errors for the target stage's environment (and errors that
 /// break every environment) block; errors in other environments' blocks are warnings (they block
 /// at their own stage). Pushes outside the pipeline follow `dataops.hook.unmapped`
 /// (ignore | warn | block, default block), checking only what breaks every environment.

@@ -275,6 +275,53 @@ TEST_CASE("the server-side pre-receive hook rejects what --no-verify let through
     CHECK(tip(repo, staging) == before);
 }
 
+TEST_CASE("refs that carry the same tree are judged and reported once, naming the refs", "[e2e][hooks]") {
+    Pipeline p;
+    p.repo.git({"checkout", "-q", "-b", "topic0"});
+    p.repo.commit("syntax error", {{"meltano.yml", "environments: [\n"}});
+    for (int k = 1; k <= 6; ++k) {
+        p.repo.git({"checkout", "-q", "-b", "topic" + std::to_string(k)});
+        p.repo.git({"commit", "-q", "--allow-empty", "-m", "same tree " + std::to_string(k)});
+    }
+    auto lines_with = [](const std::string& text, const std::string& needle) {
+        int count = 0;
+        for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+            ++count;
+        }
+        return count;
+    };
+    auto one = p.repo.git({"push", "staging", "topic0"}, {}, false);
+    INFO(describe(one));
+    CHECK(one.code != 0);
+    REQUIRE(lines_with(one.err, "git-dataops: checking") == 1);
+    const int findings = lines_with(one.err, "meltano.yml:");
+    REQUIRE(findings > 0);
+
+    // Six branches, six commits, one tree: one check, its findings once, one error counted.
+    auto many = p.repo.git({"push", "staging", "topic1", "topic2", "topic3", "topic4", "topic5", "topic6"}, {}, false);
+    INFO(describe(many));
+    CHECK(many.code != 0);
+    CHECK(lines_with(many.err, "git-dataops: checking") == 1);
+    CHECK_THAT(many.err, Catch::Contains("(push to staging topic1, topic2, topic3 and 3 more refs with the same tree, "
+                                         "outside the pipeline: syntax and shape only)"));
+    CHECK(lines_with(many.err, "meltano.yml:") == findings);
+    auto blocked = [](const std::string& err) {
+        auto at = err.find("push blocked: ");
+        return at == std::string::npos ? std::string() : err.substr(at, err.find(" in ", at) - at);
+    };
+    CHECK_FALSE(blocked(one.err).empty());
+    CHECK(blocked(many.err) == blocked(one.err));
+    CHECK(tip(p.repo, p.staging, "topic1").empty());
+
+    // Another tree in the same push is a check of its own.
+    p.repo.git({"checkout", "-q", "main"});
+    auto two = p.repo.git({"push", "staging", "main", "topic1", "topic2"}, {}, false);
+    INFO(describe(two));
+    CHECK(lines_with(two.err, "git-dataops: checking") == 2);
+    CHECK_THAT(two.err, Catch::Contains("(push to staging topic1 and topic2 with the same tree, outside the pipeline"));
+    CHECK_THAT(two.err, Catch::Contains("for environment 'staging' (push to staging/main)"));
+}
+
 TEST_CASE("the hook finds the repository without git rev-parse and reads the commits beside git config",
           "[e2e][hooks]") {
     Pipeline p;
