@@ -8,6 +8,7 @@
 #include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
 #include <dataops/git/repository.hpp>
+#include <dataops/git/revision_source.hpp>
 #include <dataops/hooks/install.hpp>
 #include <dataops/hooks/pre_push.hpp>
 #include <dataops/hooks/pre_receive.hpp>
@@ -192,7 +193,20 @@ int run_hook(const Options& options) {
         std::cerr << "git-dataops: skipping the meltano.yml check (DATAOPS_SKIP is set)\n";
         return legacy == 0 ? cli::exit_ok : cli::exit_no;
     }
-    auto repo = git::Repository::discover();
+    // The pushed commits are read through one `git cat-file`: it starts as soon as the git
+    // directory is known, which is before `git config` has answered in the plain case.
+    bool reads_commits = false;
+    if (hook == "pre-push") {
+        for (const auto& update : hooks::parse_pre_push_input(input)) {
+            reads_commits = reads_commits || !update.is_delete();
+        }
+    }
+    std::shared_ptr<git::ObjectReader> objects;
+    auto repo = git::Repository::discover({}, [&](const std::string& git_dir) {
+        if (reads_commits) {
+            objects = git::make_object_reader(git_dir);
+        }
+    });
     // git runs hooks with no options of ours: colour follows color.dataops / color.ui.
     const report::Style style(cli::use_color({}, &repo.config(), 2));
     hooks::HookReport report;
@@ -200,7 +214,7 @@ int run_hook(const Options& options) {
         if (args.size() < 2) {
             throw UsageError("pre-push needs <remote> and <url>");
         }
-        report = hooks::run_pre_push(repo, {args[0], args[1], input, style});
+        report = hooks::run_pre_push(repo, {args[0], args[1], input, style, std::move(objects)});
     } else {
         report = hooks::run_pre_receive(repo, input, style);
     }

@@ -1,5 +1,6 @@
 #include <dataops/git/repository.hpp>
 
+#include <dataops/git/discover.hpp>
 #include <dataops/git/revision_source.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
@@ -16,6 +17,57 @@ process::Options git_options(std::vector<std::string> args) {
     return options;
 }
 
+void check_config_answer(const process::Result& result) {
+    // Exit 1 means "nothing configured"; anything else is a real failure.
+    if (result.exit_code != 0 && result.exit_code != 1) {
+        throw Error(fmt::format("cannot read the git configuration: {}", git_message(result)));
+    }
+}
+
+/// `git config -z --list --show-scope`: "<scope>\0<key>[\n<value>]\0" per entry.
+struct ScopedConfig {
+    Config config;
+    /// The repository's own config file was read: the repository git found has one, as every
+    /// repository made by `git init` or `git clone` does.
+    bool local_format_version = false;
+};
+
+ScopedConfig parse_scoped(std::string_view text) {
+    ScopedConfig scoped;
+    std::string plain;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t scope_end = text.find('\0', pos);
+        const std::size_t entry_end = scope_end == std::string_view::npos ? scope_end : text.find('\0', scope_end + 1);
+        if (entry_end == std::string_view::npos) {
+            throw Error("cannot parse the output of 'git config -z --list --show-scope'");
+        }
+        const auto scope = text.substr(pos, scope_end - pos);
+        const auto entry = text.substr(scope_end + 1, entry_end - scope_end);  // with its NUL
+        if (scope == "local" && util::starts_with(entry, "core.repositoryformatversion\n")) {
+            scoped.local_format_version = true;
+        }
+        plain += entry;
+        pos = entry_end + 1;
+    }
+    scoped.config = Config::parse_z_list(plain);
+    return scoped;
+}
+
+/// Whether the configuration git read confirms a Location found in the file system: git found a
+/// repository with its own config file, and nothing moves the work tree or makes it bare.
+bool confirms(const ScopedConfig& scoped) {
+    if (!scoped.local_format_version || !scoped.config.get_all("core.worktree").empty()) {
+        return false;
+    }
+    for (const auto& value : scoped.config.get_all("core.bare")) {
+        auto bare = parse_bool(value);
+        if (!bare || *bare) {
+            return false;
+        }
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -31,45 +83,45 @@ std::string git_message(const process::Result& result) {
 
 Config Repository::read_config_outside() {
     auto result = process::run(git_options({"config", "-z", "--list"}));
-    // Exit 1 means "nothing configured"; anything else is a real failure.
-    if (result.exit_code != 0 && result.exit_code != 1) {
-        throw Error(fmt::format("cannot read the git configuration: {}", git_message(result)));
-    }
+    check_config_answer(result);
     return Config::parse_z_list(result.out);
 }
 
-Repository Repository::discover(const std::string& cwd) {
-    // Both questions at once: on two cores this costs about one git start-up, not two.
-    auto where_options = git_options({"rev-parse", "--path-format=absolute", "--absolute-git-dir",
-                                      "--git-common-dir", "--is-bare-repository", "--show-prefix",
-                                      "--show-toplevel"});
-    auto config_options = git_options({"config", "-z", "--list"});
-    where_options.cwd = config_options.cwd = cwd;
-    process::Running location(where_options);
+Repository Repository::discover(const std::string& cwd, const GitDirListener& on_git_dir) {
+    // The configuration is needed in every case: git starts on it while we look at the files.
+    auto config_options = git_options({"config", "-z", "--list", "--show-scope"});
+    config_options.cwd = cwd;
     process::Running config(config_options);
-    auto where = location.wait();
+    std::optional<Location> found = locate_from_files(cwd);
+    std::optional<process::Running> where;
+    if (found) {
+        if (on_git_dir) {
+            on_git_dir(found->git_dir);
+        }
+    } else {
+        // Both questions at once: on two cores this costs about one git start-up, not two.
+        where.emplace(location_query(cwd));
+    }
     auto settings = config.wait();
-
-    auto lines = util::split_lines(where.out);
-    // --show-toplevel fails in a bare repository (or inside .git) after printing the rest.
-    if (lines.size() < 4) {
-        throw Error(git_message(where));
+    std::optional<ScopedConfig> scoped;
+    if (settings.exit_code == 0 || settings.exit_code == 1) {
+        scoped = parse_scoped(settings.out);
     }
     Repository repo;
-    repo.location_.git_dir = lines[0];
-    repo.location_.common_dir = lines[1];
-    repo.location_.bare = lines[2] == "true";
-    repo.location_.prefix = lines[3];
-    while (!repo.location_.prefix.empty() && repo.location_.prefix.back() == '/') {
-        repo.location_.prefix.pop_back();
+    if (found && scoped && confirms(*scoped)) {
+        repo.location_ = std::move(*found);
+    } else {
+        // Not the plain case after all (or git failed: its own words about the location first).
+        if (!where) {
+            where.emplace(location_query(cwd));
+        }
+        repo.location_ = parse_location_answer(where->wait());
+        if (on_git_dir && (!found || found->git_dir != repo.location_.git_dir)) {
+            on_git_dir(repo.location_.git_dir);
+        }
     }
-    if (where.exit_code == 0 && lines.size() >= 5 && !repo.location_.bare) {
-        repo.location_.work_tree = lines[4];
-    }
-    if (settings.exit_code != 0 && settings.exit_code != 1) {
-        throw Error(fmt::format("cannot read the git configuration: {}", git_message(settings)));
-    }
-    repo.config_ = Config::parse_z_list(settings.out);
+    check_config_answer(settings);
+    repo.config_ = std::move(scoped->config);
     return repo;
 }
 

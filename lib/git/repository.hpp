@@ -1,13 +1,18 @@
 #pragma once
 /// The repository a git-dataops command runs in, found exactly as git finds it.
 ///
-/// Discovery asks the user's `git` (in parallel: `git rev-parse` for the location and
-/// `git config -z --list` for the configuration), so GIT_DIR, GIT_WORK_TREE (`--work-tree`, which
-/// libgit2 1.5 refuses), `git -C`, `git -c k=v` (GIT_CONFIG_PARAMETERS, which libgit2 never reads),
-/// includes, worktrees and safe.directory all behave as they do for git itself. It costs two
-/// short-lived `git` processes running side by side (~1.3 ms) instead of libgit2's ~8 ms start-up
+/// Discovery reads the configuration through the user's `git` (`git config -z --list`), so
+/// `git -c k=v` (GIT_CONFIG_PARAMETERS, which libgit2 never reads), includes and worktree
+/// configuration behave as they do for git itself. The location comes from the file system when
+/// the case is plain (discover.hpp: a `.git` above the start directory, ours, no GIT_DIR and the
+/// like) and the configuration git read confirms it (the repository's own config file, no
+/// core.worktree, no core.bare=true); otherwise, and for GIT_DIR, GIT_WORK_TREE (`--work-tree`,
+/// which libgit2 1.5 refuses), bare repositories, safe.directory and the rest, from
+/// `git rev-parse`, started beside `git config`. The plain case costs one short-lived git
+/// process; the others two side by side (~1.3 ms each) instead of libgit2's ~8 ms start-up
 /// (measured: see BENCHMARKS.md), which matters because the pre-push hook runs on every push.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,7 +41,11 @@ public:
     /// The repository containing the current directory. Throws dataops::Error with git's own
     /// words when there is none ("not a git repository (or any of the parent directories): .git").
     /// `cwd` (empty: the current directory) is where the search starts, as `git -C` would.
-    static Repository discover(const std::string& cwd = {});
+    /// `on_git_dir`, if given, hears the git directory as soon as it is known, which may be
+    /// before the configuration has arrived (a caller can start its own git process then); it
+    /// hears it again, corrected, if the configuration overrules the file system's answer.
+    using GitDirListener = std::function<void(const std::string& git_dir)>;
+    static Repository discover(const std::string& cwd = {}, const GitDirListener& on_git_dir = {});
 
     /// Only the configuration, which works outside a repository too (global and `-c` values).
     static Config read_config_outside();

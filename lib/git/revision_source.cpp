@@ -142,6 +142,11 @@ public:
         resolve_root();
         return commit_;
     }
+    /// The root tree's id.
+    const std::string& tree() const {
+        resolve_root();
+        return root_;
+    }
 
     EntryKind kind(std::string_view path) const override {
         resolve_root();
@@ -359,6 +364,13 @@ private:
 };
 
 }  // namespace
+
+std::optional<std::string> tree_id(const FileSource& source) {
+    if (const auto* revision = dynamic_cast<const RevisionSource*>(&source)) {
+        return revision->tree();
+    }
+    return std::nullopt;
+}
 
 std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir) {
     return std::make_shared<ObjectReader>(git_dir);

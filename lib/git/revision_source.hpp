@@ -7,6 +7,7 @@
 /// request only object ids travel over the pipe, so no path can be misread by the protocol.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,5 +35,9 @@ std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir = {}
 /// The tree of `rev` read through `reader`, peeled at once: throws dataops::Error ("bad revision
 /// 'x'") when it names no commit or tree.
 std::unique_ptr<FileSource> make_revision_source(std::string_view rev, std::shared_ptr<ObjectReader> reader);
+
+/// The id of the tree a revision source reads (its commit's root tree), for telling sources with
+/// the same files apart cheaply; nullopt for any other FileSource (the working tree).
+std::optional<std::string> tree_id(const FileSource& source);
 
 }  // namespace dataops::git

@@ -1,6 +1,7 @@
 #include <dataops/hooks/pre_push.hpp>
 
-#include <set>
+#include <map>
+#include <utility>
 
 #include <dataops/git/revision_source.hpp>
 #include <dataops/meltano/project.hpp>
@@ -42,6 +43,24 @@ std::string short_ref(std::string_view ref) {
         }
     }
     return std::string(ref);
+}
+
+/// "bench/b001", or for refs with the same tree "bench/b001, bench/b002 and 97 more refs with
+/// the same tree" (the first few by name: a push of many branches stays readable).
+std::string name_refs(const std::vector<std::string>& refs) {
+    constexpr std::size_t kNamed = 3;
+    std::string text = refs.front();
+    const std::size_t named = refs.size() <= kNamed + 1 ? refs.size() : kNamed;
+    for (std::size_t i = 1; i < named; ++i) {
+        text += (i + 1 == refs.size() ? " and " : ", ") + refs[i];
+    }
+    if (named < refs.size()) {
+        text += fmt::format(" and {} more refs", refs.size() - named);
+    }
+    if (refs.size() > 1) {
+        text += " with the same tree";
+    }
+    return text;
 }
 
 }  // namespace
@@ -99,11 +118,17 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     const Unmapped policy = unmapped_policy(config);
     const std::string project_dir = stages::configured_project_dir(config).value_or("");
     const std::string file = git::join_path(project_dir, "meltano.yml");
-    std::set<std::pair<std::string, std::string>> checked;  // (commit, environment or "")
-    int errors = 0;
-    std::string blocked_what;
-    std::shared_ptr<git::ObjectReader> objects;  // one `git cat-file` for all the pushed refs
+    std::shared_ptr<git::ObjectReader> objects = request.objects;  // one `git cat-file` for every ref
 
+    // One check per tree and destination: refs that carry the same files to the same stage (or
+    // outside the pipeline) are judged, and reported, once.
+    struct Check {
+        std::unique_ptr<git::FileSource> source;
+        const stages::Stage* stage;
+        std::vector<std::string> refs;  ///< the remote refs, shortened
+    };
+    std::vector<Check> checks;
+    std::map<std::pair<std::string, const stages::Stage*>, std::size_t> by_tree;
     for (const auto& update : parse_pre_push_input(request.input)) {
         if (update.is_delete()) {
             continue;
@@ -118,27 +143,32 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
         } catch (const Error&) {
             continue;  // a tag of a tree or blob: no meltano.yml to judge
         }
-        const std::string commit = *source->commit();
         const stages::Stage* stage =
             stages::match_push(pipeline, config, request.remote_name, request.remote_url, update.remote_ref);
         if (stage == nullptr && policy == Unmapped::ignore) {
             continue;
         }
-        const std::string environment = stage != nullptr ? stage->environment : std::string();
-        if (!checked.insert({commit, environment}).second) {
-            continue;
+        auto [found, added] = by_tree.emplace(std::make_pair(*git::tree_id(*source), stage), checks.size());
+        if (added) {
+            checks.push_back({std::move(source), stage, {}});
         }
-        if (source->kind(file) == git::EntryKind::missing) {
+        checks[found->second].refs.push_back(short_ref(update.remote_ref));
+    }
+
+    int errors = 0;
+    std::string blocked_what;
+    for (const auto& check : checks) {
+        const git::FileSource& source = *check.source;
+        const stages::Stage* stage = check.stage;
+        if (source.kind(file) == git::EntryKind::missing) {
             continue;  // not a Meltano project at this commit: nothing to judge
         }
-        const std::string target = stage != nullptr
-                                       ? fmt::format("push to {}/{}", stage->remote, stage->branch)
-                                       : fmt::format("push to {} {}", request.remote_name, short_ref(update.remote_ref));
-        auto load = meltano::load_project(*source, project_dir);
+        auto load = meltano::load_project(source, project_dir);
         meltano::ValidationResult result;
         if (stage != nullptr) {
-            report.lines.push_back(fmt::format("git-dataops: checking {} of {} for environment '{}' ({})", file,
-                                               source->describe(), environment, target));
+            const std::string& environment = stage->environment;
+            report.lines.push_back(fmt::format("git-dataops: checking {} of {} for environment '{}' (push to {}/{})",
+                                               file, source.describe(), environment, stage->remote, stage->branch));
             // Every environment: the stage's own errors block, other environments' blocks are
             // warnings here (a typo in the prod block is news on the way to dev, and blocks at prod).
             meltano::ValidateOptions options;
@@ -155,17 +185,17 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
                 result.diagnostics.insert(result.diagnostics.begin(), d);
             }
         } else {
-            report.lines.push_back(fmt::format(
-                "git-dataops: checking {} of {} ({}, outside the pipeline: syntax and shape only)", file,
-                source->describe(), target));
+            report.lines.push_back(
+                fmt::format("git-dataops: checking {} of {} (push to {} {}, outside the pipeline: syntax and shape only)",
+                            file, source.describe(), request.remote_name, name_refs(check.refs)));
             result = meltano::validate_structure(load);
         }
         const int these_errors = add_findings(
             report, std::move(result.diagnostics),
-            stage != nullptr ? std::optional<std::string>(environment) : std::nullopt, request.style);
+            stage != nullptr ? std::optional<std::string>(stage->environment) : std::nullopt, request.style);
         if (these_errors > 0 && (stage != nullptr || policy == Unmapped::block)) {
             errors += these_errors;
-            blocked_what = fmt::format("{} of {}", file, source->describe());
+            blocked_what = fmt::format("{} of {}", file, source.describe());
         }
     }
     if (errors > 0) {

@@ -3,12 +3,14 @@
 /// of the stage they are pushed to. The protocol is git's (githooks(5)); what is judged is the
 /// pushed commit's tree, never the working tree.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <dataops/git/repository.hpp>
+#include <dataops/git/revision_source.hpp>
 #include <dataops/meltano/diagnostic.hpp>
 
 #include <dataops/report/style.hpp>
@@ -45,9 +47,13 @@ struct PrePushRequest {
     std::string remote_url;   ///< $2
     std::string input;        ///< stdin, byte for byte
     report::Style style;      ///< colour for the findings (stderr)
+    /// A `git cat-file` the caller started for the repository (beside discovery); null: one is
+    /// started when a pushed commit is to be read.
+    std::shared_ptr<git::ObjectReader> objects;
 };
 
-/// Validate every pushed commit. Errors for the target stage's environment (and errors that
+/// Validate every pushed commit, once per tree and destination (refs with the same files are
+/// named together). Errors for the target stage's environment (and errors that
 /// break every environment) block; errors in other environments' blocks are warnings (they block
 /// at their own stage). Pushes outside the pipeline follow `dataops.hook.unmapped`
 /// (ignore | warn | block, default block), checking only what breaks every environment.

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <dataops/util/strings.hpp>
+
 #include "support/fixtures.hpp"
 #include "support/temp_repo.hpp"
 
@@ -271,4 +273,79 @@ TEST_CASE("the server-side pre-receive hook rejects what --no-verify let through
     CHECK(pushed.code != 0);
     CHECK_THAT(pushed.err, Catch::Contains("unknown-plugin"));
     CHECK(tip(repo, staging) == before);
+}
+
+TEST_CASE("refs that carry the same tree are judged and reported once, naming the refs", "[e2e][hooks]") {
+    Pipeline p;
+    p.repo.git({"checkout", "-q", "-b", "topic0"});
+    p.repo.commit("syntax error", {{"meltano.yml", "environments: [\n"}});
+    for (int k = 1; k <= 6; ++k) {
+        p.repo.git({"checkout", "-q", "-b", "topic" + std::to_string(k)});
+        p.repo.git({"commit", "-q", "--allow-empty", "-m", "same tree " + std::to_string(k)});
+    }
+    auto lines_with = [](const std::string& text, const std::string& needle) {
+        int count = 0;
+        for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+            ++count;
+        }
+        return count;
+    };
+    auto one = p.repo.git({"push", "staging", "topic0"}, {}, false);
+    INFO(describe(one));
+    CHECK(one.code != 0);
+    REQUIRE(lines_with(one.err, "git-dataops: checking") == 1);
+    const int findings = lines_with(one.err, "meltano.yml:");
+    REQUIRE(findings > 0);
+
+    // Six branches, six commits, one tree: one check, its findings once, one error counted.
+    auto many = p.repo.git({"push", "staging", "topic1", "topic2", "topic3", "topic4", "topic5", "topic6"}, {}, false);
+    INFO(describe(many));
+    CHECK(many.code != 0);
+    CHECK(lines_with(many.err, "git-dataops: checking") == 1);
+    CHECK_THAT(many.err, Catch::Contains("(push to staging topic1, topic2, topic3 and 3 more refs with the same tree, "
+                                         "outside the pipeline: syntax and shape only)"));
+    CHECK(lines_with(many.err, "meltano.yml:") == findings);
+    auto blocked = [](const std::string& err) {
+        auto at = err.find("push blocked: ");
+        return at == std::string::npos ? std::string() : err.substr(at, err.find(" in ", at) - at);
+    };
+    CHECK_FALSE(blocked(one.err).empty());
+    CHECK(blocked(many.err) == blocked(one.err));
+    CHECK(tip(p.repo, p.staging, "topic1").empty());
+
+    // Another tree in the same push is a check of its own.
+    p.repo.git({"checkout", "-q", "main"});
+    auto two = p.repo.git({"push", "staging", "main", "topic1", "topic2"}, {}, false);
+    INFO(describe(two));
+    CHECK(lines_with(two.err, "git-dataops: checking") == 2);
+    CHECK_THAT(two.err, Catch::Contains("(push to staging topic1 and topic2 with the same tree, outside the pipeline"));
+    CHECK_THAT(two.err, Catch::Contains("for environment 'staging' (push to staging/main)"));
+}
+
+TEST_CASE("the hook finds the repository without git rev-parse and reads the commits beside git config",
+          "[e2e][hooks]") {
+    Pipeline p;
+    // git puts its own directory first on PATH for the hooks it runs: run the installed hook as
+    // git would, with a logging `git` first on PATH to see every git process the hook starts.
+    const std::string bin = p.repo.root() + "/logging-bin";
+    const std::string log = p.repo.root() + "/git.log";
+    auto real = p.repo.run({"sh", "-c", "command -v git"});
+    REQUIRE(real.code == 0);
+    p.repo.write("../logging-bin/git", "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '" + log + "'\nexec " +
+                                           dataops::util::trim(real.out) + " \"$@\"\n");
+    REQUIRE(::chmod((bin + "/git").c_str(), 0755) == 0);
+    const std::string head = p.repo.git({"rev-parse", "HEAD"}).out.substr(0, 40);
+    RunOptions options;
+    options.env["PATH"] = bin + ":" + *p.repo.environment().at("PATH");
+    options.input = "refs/heads/main " + head + " refs/heads/main " + std::string(40, '0') + "\n";
+    options.cwd = p.repo.path();
+    auto ran = p.repo.run({p.repo.path() + "/.git/hooks/pre-push", "staging", p.staging}, options);
+    INFO(describe(ran));
+    CHECK(ran.code == 0);
+    CHECK_THAT(ran.err, Catch::Contains("for environment 'staging' (push to staging/main)"));
+    const std::string logged = p.repo.read("../git.log");
+    INFO(logged);
+    CHECK_THAT(logged, Catch::Contains("config -z --list"));
+    CHECK_THAT(logged, Catch::Contains("cat-file --batch"));
+    CHECK_THAT(logged, !Catch::Contains("rev-parse"));
 }
