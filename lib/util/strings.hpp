@@ -15,7 +15,6 @@ std::string trim(std::string_view text);
 std::vector<std::string> split_lines(std::string_view text);
 /// Split on a single character; empty fields are kept.
 std::vector<std::string> split(std::string_view text, char separator);
-/// Damerau-Levenshtein (optimal string alignment) distance, for "did you mean" suggestions.
 /// `text` broken into lines of at most `width` characters at spaces (a longer word stays whole),
 /// each line starting with `prefix` (counted in the width) and ending with a newline.
 std::string wrap(std::string_view text, std::size_t width, std::string_view prefix = "");
@@ -24,6 +23,7 @@ std::string wrap(std::string_view text, std::size_t width, std::string_view pref
 /// is not padded and no line ends in spaces.
 std::string columns(const std::vector<std::vector<std::string>>& rows, std::string_view indent = "");
 
+/// Damerau-Levenshtein (optimal string alignment) distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
