@@ -34,6 +34,7 @@ public:
 
     std::string describe() const override { return "the fuzz input"; }
     std::optional<std::string> commit() const override { return std::nullopt; }
+    std::optional<std::string> tree() const override { return std::nullopt; }
 
     git::EntryKind kind(std::string_view path) const override {
         if (files_.count(std::string(path)) != 0) {

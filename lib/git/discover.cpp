@@ -52,6 +52,13 @@ std::optional<std::string> read_small_file(const std::string& path) {
     return out;
 }
 
+/// Without its trailing CR and LF characters, as git reads a gitfile or a commondir file.
+void drop_line_end(std::string& text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.pop_back();
+    }
+}
+
 bool owned_by_us(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0 && st.st_uid == ::geteuid();
@@ -95,9 +102,7 @@ std::optional<std::string> common_dir_of(const std::string& git_dir) {
     if (!text) {
         return std::nullopt;
     }
-    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) {
-        text->pop_back();
-    }
+    drop_line_end(*text);
     if (text->empty() || text->find('\0') != std::string::npos) {
         return std::nullopt;
     }
@@ -129,9 +134,7 @@ std::optional<std::string> gitfile_target(const std::string& gitfile, const std:
     if (!text || !util::starts_with(*text, "gitdir: ")) {
         return std::nullopt;
     }
-    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) {
-        text->pop_back();
-    }
+    drop_line_end(*text);
     std::string target = text->substr(8);
     if (target.empty() || target.find_first_of(std::string("\n\0", 2)) != std::string::npos) {
         return std::nullopt;

@@ -44,6 +44,9 @@ public:
     virtual std::string describe() const = 0;
     /// The full commit id being read, or nullopt for the working tree.
     virtual std::optional<std::string> commit() const = 0;
+    /// The full id of the root tree being read (sources with the same id hold the same files),
+    /// or nullopt for the working tree.
+    virtual std::optional<std::string> tree() const = 0;
 
     /// What is at `path`, without following a final symlink.
     virtual EntryKind kind(std::string_view path) const = 0;

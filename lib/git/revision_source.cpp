@@ -142,8 +142,7 @@ public:
         resolve_root();
         return commit_;
     }
-    /// The root tree's id.
-    const std::string& tree() const {
+    std::optional<std::string> tree() const override {
         resolve_root();
         return root_;
     }
@@ -364,13 +363,6 @@ private:
 };
 
 }  // namespace
-
-std::optional<std::string> tree_id(const FileSource& source) {
-    if (const auto* revision = dynamic_cast<const RevisionSource*>(&source)) {
-        return revision->tree();
-    }
-    return std::nullopt;
-}
 
 std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir) {
     return std::make_shared<ObjectReader>(git_dir);

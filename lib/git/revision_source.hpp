@@ -36,8 +36,4 @@ std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir = {}
 /// 'x'") when it names no commit or tree.
 std::unique_ptr<FileSource> make_revision_source(std::string_view rev, std::shared_ptr<ObjectReader> reader);
 
-/// The id of the tree a revision source reads (its commit's root tree), for telling sources with
-/// the same files apart cheaply; nullopt for any other FileSource (the working tree).
-std::optional<std::string> tree_id(const FileSource& source);
-
 }  // namespace dataops::git

@@ -39,6 +39,7 @@ public:
 
     std::string describe() const override { return "the working tree"; }
     std::optional<std::string> commit() const override { return std::nullopt; }
+    std::optional<std::string> tree() const override { return std::nullopt; }
 
     EntryKind kind(std::string_view path) const override {
         struct stat st {};

@@ -148,7 +148,7 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
         if (stage == nullptr && policy == Unmapped::ignore) {
             continue;
         }
-        auto [found, added] = by_tree.emplace(std::make_pair(*git::tree_id(*source), stage), checks.size());
+        auto [found, added] = by_tree.emplace(std::make_pair(*source->tree(), stage), checks.size());
         if (added) {
             checks.push_back({std::move(source), stage, {}});
         }
