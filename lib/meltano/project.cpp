@@ -987,6 +987,7 @@ std::optional<Plugin> Loader::parse_plugin(PluginType type, const yaml::NodeRef&
                     plugin.name);
                 continue;
             }
+            plugin.settings.reserve(plugin.settings.size() + v.size());
             for (std::size_t j = 0; j < v.size(); ++j) {
                 std::vector<DefinitionProblem> problems;
                 plugin.settings.push_back(

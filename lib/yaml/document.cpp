@@ -53,7 +53,7 @@ bool NodeRef::as_bool() const {
     if (n.kind != Kind::boolean) {
         throw std::logic_error("yaml node is not a boolean");
     }
-    return n.payload != 0;
+    return doc_->impl().payload(id_) != 0;
 }
 
 std::int64_t NodeRef::as_int() const {
@@ -66,13 +66,13 @@ std::int64_t NodeRef::as_int() const {
                     std::to_string(n.line) + ", column " + std::to_string(n.column) +
                     " does not fit in 64 bits");
     }
-    return static_cast<std::int64_t>(n.payload);
+    return static_cast<std::int64_t>(doc_->impl().payload(id_));
 }
 
 double NodeRef::as_double() const {
     const auto& n = data(doc_, id_);
     if (n.kind == Kind::floating) {
-        return detail::bits_double(n.payload);
+        return detail::bits_double(doc_->impl().payload(id_));
     }
     if (n.kind != Kind::integer) {
         throw std::logic_error("yaml node is not a number");
@@ -80,7 +80,7 @@ double NodeRef::as_double() const {
     if (n.has(detail::flag_big_int)) {
         return detail::big_int_to_double(text(), doc_->impl().version);
     }
-    return static_cast<double>(static_cast<std::int64_t>(n.payload));
+    return static_cast<double>(static_cast<std::int64_t>(doc_->impl().payload(id_)));
 }
 
 std::string NodeRef::iso_string() const {
@@ -88,7 +88,7 @@ std::string NodeRef::iso_string() const {
     if (n.kind != Kind::date && n.kind != Kind::timestamp) {
         throw std::logic_error("yaml node is not a date or timestamp");
     }
-    return detail::iso_string(n.kind, n.payload, n.has(detail::flag_drop_fraction));
+    return detail::iso_string(n.kind, doc_->impl().payload(id_), n.has(detail::flag_drop_fraction));
 }
 
 std::size_t NodeRef::size() const {

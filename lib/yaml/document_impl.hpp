@@ -1,6 +1,7 @@
 #pragma once
 /// Private: the arena behind dataops::yaml::Document. Only lib/yaml/*.cpp include this.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <dataops/util/interned.hpp>
@@ -27,9 +28,6 @@ enum NodeFlag : std::uint8_t {
 
 /// One node of the arena. 32 bytes; scalars and collections share the two index fields.
 struct NodeData {
-    /// Scalar value: int64 (integer, boolean 0/1), double bits (floating), days since
-    /// 0001-01-01 (date) or microseconds since 0001-01-01T00:00:00 (timestamp).
-    std::uint64_t payload = 0;
     std::uint32_t first = 0;  ///< scalar: offset into Impl::text; collection: into Impl::children
     std::uint32_t count = 0;  ///< scalar: text length; collection: child slots (2 per entry)
     std::uint32_t line = 0;
@@ -65,12 +63,24 @@ struct Document::Impl {
     /// Children of every collection, each collection's contiguous. Mappings store key, value,
     /// key, value, ... in their merged view.
     std::vector<std::uint32_t> children;
+    /// The value of every typed scalar whose value is not 0, by node id in increasing order:
+    /// int64 (integer, boolean 0/1), double bits (floating), days since 0001-01-01 (date) or
+    /// microseconds since 0001-01-01T00:00:00 (timestamp). Beside the nodes rather than in each,
+    /// since most scalars are strings: a node is 20 bytes instead of 32.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> payloads;
     std::uint32_t root = 0;
     bool empty = true;
     /// `%YAML 1.1` switches ruamel to its 1.1 resolvers; the default is 1.2.
     detail::Version version = detail::Version::v1_2;
 
     const detail::NodeData& node(std::uint32_t id) const { return nodes[id]; }
+
+    std::uint64_t payload(std::uint32_t id) const {
+        const auto it = std::lower_bound(
+            payloads.begin(), payloads.end(), id,
+            [](const std::pair<std::uint32_t, std::uint64_t>& p, std::uint32_t v) { return p.first < v; });
+        return it != payloads.end() && it->first == id ? it->second : 0;
+    }
     /// The scalar's text as written (also for null scalars such as `~`); empty for collections.
     std::string_view raw_text(const detail::NodeData& n) const {
         if (n.kind == Kind::sequence || n.kind == Kind::mapping || n.count == 0) {

@@ -269,6 +269,7 @@ class Builder {
             throw error(Mark{1, 1}, "file is too large to parse");
         }
         impl_.nodes.clear();
+        impl_.payloads.clear();
         // Rough guesses that save most reallocations on typical files.
         impl_.nodes.reserve(input_.size() / 12 + 16);
         impl_.children.reserve(input_.size() / 12 + 16);
@@ -508,8 +509,13 @@ class Builder {
         node.count = static_cast<std::uint32_t>(s.length);
         impl_.text.append(reinterpret_cast<const char*>(s.value), s.length);
         const std::string_view text(impl_.text.data() + node.first, node.count);
+        payload_ = 0;
         type_scalar(node, as_view(s.tag), s.style == YAML_PLAIN_SCALAR_STYLE, text, mark);
-        add_child(add_node(node, s.anchor), mark);
+        const std::uint32_t id = add_node(node, s.anchor);
+        if (payload_ != 0) {
+            impl_.payloads.emplace_back(id, payload_);
+        }
+        add_child(id, mark);
         account(1, 0, mark);
     }
 
@@ -521,7 +527,7 @@ class Builder {
             return;
         }
         node.kind = result.value.kind;
-        node.payload = result.value.payload;
+        payload_ = result.value.payload;
         node.flags |= result.value.flags;
     }
 
@@ -541,7 +547,7 @@ class Builder {
                     return;
                 case Resolved::boolean:
                     node.kind = Kind::boolean;
-                    node.payload = detail::construct_bool(text).value.payload;
+                    payload_ = detail::construct_bool(text).value.payload;
                     return;
                 case Resolved::integer:
                     result = detail::construct_int(text, version);
@@ -725,7 +731,7 @@ class Builder {
                 break;
             case Kind::boolean:
                 key.category = KeyCategory::number;
-                key.bits = n.payload;
+                key.bits = impl_.payload(id);
                 break;
             case Kind::integer:
                 if (n.has(detail::flag_big_int)) {
@@ -733,11 +739,11 @@ class Builder {
                     key.text = impl_.raw_text(n);
                 } else {
                     key.category = KeyCategory::number;
-                    key.bits = n.payload;
+                    key.bits = impl_.payload(id);
                 }
                 break;
             case Kind::floating: {
-                const double d = detail::bits_double(n.payload);
+                const double d = detail::bits_double(impl_.payload(id));
                 if (std::isnan(d)) {
                     // ruamel returns one shared NaN object for `.nan`, so two such keys collide.
                     key.category = KeyCategory::nan;
@@ -747,7 +753,7 @@ class Builder {
                     key.bits = static_cast<std::uint64_t>(static_cast<std::int64_t>(d));
                 } else {
                     key.category = KeyCategory::real;
-                    key.bits = n.payload;
+                    key.bits = impl_.payload(id);
                 }
                 break;
             }
@@ -763,11 +769,11 @@ class Builder {
                 break;
             case Kind::date:
                 key.category = KeyCategory::date;
-                key.bits = n.payload;
+                key.bits = impl_.payload(id);
                 break;
             case Kind::timestamp:
                 key.category = KeyCategory::time;
-                key.bits = n.payload;
+                key.bits = impl_.payload(id);
                 break;
             case Kind::sequence:
             case Kind::mapping:
@@ -870,6 +876,7 @@ class Builder {
         }
         if (!seen_document_ || pending_.empty()) {
             impl_.nodes.clear();
+            impl_.payloads.clear();
             impl_.nodes.emplace_back();
             impl_.nodes.back().line = 1;
             impl_.nodes.back().column = 1;
@@ -879,6 +886,12 @@ class Builder {
         }
         impl_.root = pending_.front().id;
         impl_.empty = false;
+        // The document lives as long as the project: give back what the reservations above
+        // and the vectors' doubling left unused (a quarter of a big project's node storage).
+        impl_.nodes.shrink_to_fit();
+        impl_.children.shrink_to_fit();
+        impl_.text.shrink_to_fit();
+        impl_.payloads.shrink_to_fit();
     }
 
     std::string_view input_;
@@ -889,6 +902,8 @@ class Builder {
     std::vector<Child> pending_;
     std::vector<Open> open_;
     std::vector<std::uint64_t> expanded_;
+    /// The value of the scalar being typed (see Document::Impl::payloads).
+    std::uint64_t payload_ = 0;
     /// Per node: levels of collections it holds, itself included, aliases expanded (0: scalar).
     std::vector<std::uint32_t> height_;
     std::vector<std::uint32_t> merge_sources_;
