@@ -75,7 +75,7 @@ meltano::Resolution resolve(const Loaded& loaded, const std::optional<std::strin
             resolve_options.project_root = loaded.ws.project_root;
         }
     }
-    auto resolution = meltano::resolve(*loaded.load.project, resolve_options);
+    auto resolution = meltano::resolve(loaded.load.project, resolve_options);
     for (const auto& d : resolution.diagnostics) {
         if (d.code == "unknown-environment") {
             std::vector<std::string> names;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -276,6 +277,44 @@ const std::vector<SettingDefinition>& builtin_extras(PluginType type, std::strin
 // ---------------------------------------------------------------------------------------------
 // Environment-independent preparation, cached on the Project
 
+/// Lists of variable names, every name's text in one block: a 2,000-plugin project holds some
+/// 300,000 of them, and a std::string each (with its own allocation past 15 characters) was a
+/// tenth of the resolver's memory. Filled with add() for lists 0, 1, ...; then finish() once,
+/// after which the block never moves and the views stay valid.
+class NameLists {
+public:
+    void add(const std::vector<std::string>& names) {
+        for (const auto& n : names) {
+            spans_.emplace_back(text_.size(), n.size());
+            text_ += n;
+        }
+        begin_.push_back(static_cast<std::uint32_t>(spans_.size()));
+    }
+
+    void finish() {
+        block_ = std::make_unique<char[]>(text_.size() + 1);
+        std::memcpy(block_.get(), text_.data(), text_.size());
+        views_.reserve(spans_.size());
+        for (const auto& [offset, size] : spans_) {
+            views_.emplace_back(block_.get() + offset, size);
+        }
+        std::string().swap(text_);  // (assigning an empty one keeps the capacity)
+        std::vector<std::pair<std::size_t, std::size_t>>().swap(spans_);
+        begin_.shrink_to_fit();
+    }
+
+    std::span<const std::string_view> operator[](std::size_t list) const {
+        return {views_.data() + begin_[list], views_.data() + begin_[list + 1]};
+    }
+
+private:
+    std::string text_;
+    std::vector<std::pair<std::size_t, std::size_t>> spans_;
+    std::unique_ptr<char[]> block_;
+    std::vector<std::string_view> views_;
+    std::vector<std::uint32_t> begin_{0};
+};
+
 struct PreparedPlugin {
     std::size_t index = 0;  ///< into Project::plugins
     std::string meltano_name;
@@ -287,8 +326,8 @@ struct PreparedPlugin {
     std::vector<const SettingDefinition*> all_settings;
     std::vector<const SettingDefinition*> extra_settings;
     std::vector<const SettingDefinition*> defs;  ///< all_settings then extra_settings
-    std::vector<std::vector<std::string>> read_names;   ///< parallel to defs
-    std::vector<std::vector<std::string>> write_names;  ///< parallel to defs
+    /// Per def, the variables Meltano reads it from (list 2d) and writes it to (list 2d+1).
+    NameLists env_names;
     std::unordered_map<std::string_view, std::uint32_t> by_name;
     std::vector<std::uint32_t> sorted;  ///< def indices by name, for prefix scans
     std::vector<std::string> read_prefixes;
@@ -638,11 +677,16 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         pp.write_prefix_vars.push_back(to_env_var(p, ""));
     }
 
-    pp.read_names.resize(pp.defs.size());
-    pp.write_names.resize(pp.defs.size());
-    for (std::size_t d = 0; d < pp.defs.size(); ++d) {
-        compute_env_names(pp, *pp.defs[d], pp.read_names[d], pp.write_names[d]);
-        pp.by_name.emplace(pp.defs[d]->name, static_cast<std::uint32_t>(d));
+    {
+        std::vector<std::string> read;
+        std::vector<std::string> write;
+        for (std::size_t d = 0; d < pp.defs.size(); ++d) {
+            compute_env_names(pp, *pp.defs[d], read, write);
+            pp.env_names.add(read);
+            pp.env_names.add(write);
+            pp.by_name.emplace(pp.defs[d]->name, static_cast<std::uint32_t>(d));
+        }
+        pp.env_names.finish();
     }
     pp.sorted.resize(pp.defs.size());
     for (std::size_t d = 0; d < pp.defs.size(); ++d) {
@@ -677,9 +721,8 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         pp.yml_first[d] = first;
         pp.yml_conflict[d] = conflict;
         pp.read_hash_begin.push_back(static_cast<std::uint32_t>(pp.read_hashes.size()));
-        for (const auto& n : pp.read_names[d]) {
-            const std::string_view key =
-                !n.empty() && n.front() == '!' ? std::string_view(n).substr(1) : std::string_view(n);
+        for (const std::string_view n : pp.env_names[2 * d]) {
+            const std::string_view key = !n.empty() && n.front() == '!' ? n.substr(1) : n;
             pp.read_hashes.push_back(std::hash<std::string_view>{}(key));
         }
         if (def.kind == SettingKind::object) {
@@ -787,7 +830,7 @@ struct Result {
     /// Points into storage that outlives the resolve (the prepared project, a Ctx, the model),
     /// so carrying a Result around never copies a file name.
     const Position* position = &no_position;
-    std::optional<std::string> env_var_used;
+    std::optional<std::string_view> env_var_used;  ///< a view of the setting's names
     std::optional<Source> inherited_source;
     std::optional<Json> unexpanded;
 };
@@ -803,19 +846,20 @@ struct Ctx {
     FlatConfig env_flat;
     std::deque<SettingDefinition>* orphan_store = nullptr;
     std::vector<const SettingDefinition*> orphan_defs;
-    std::vector<const std::vector<std::string>*> orphan_reads;
-    std::vector<const std::vector<std::string>*> orphan_writes;
+    std::vector<const NameLists*> orphan_names;  ///< lists 0 (read) and 1 (write)
     std::unordered_map<std::string_view, std::uint32_t> orphan_by_name;
 
     std::size_t size() const { return pp->defs.size() + orphan_defs.size(); }
     const SettingDefinition* def(std::size_t i) const {
         return i < pp->defs.size() ? pp->defs[i] : orphan_defs[i - pp->defs.size()];
     }
-    const std::vector<std::string>& reads(std::size_t i) const {
-        return i < pp->defs.size() ? pp->read_names[i] : *orphan_reads[i - pp->defs.size()];
+    std::span<const std::string_view> reads(std::size_t i) const {
+        return i < pp->defs.size() ? pp->env_names[2 * i]
+                                   : (*orphan_names[i - pp->defs.size()])[0];
     }
-    const std::vector<std::string>& writes(std::size_t i) const {
-        return i < pp->defs.size() ? pp->write_names[i] : *orphan_writes[i - pp->defs.size()];
+    std::span<const std::string_view> writes(std::size_t i) const {
+        return i < pp->defs.size() ? pp->env_names[2 * i + 1]
+                                   : (*orphan_names[i - pp->defs.size()])[1];
     }
     const EnvList* plugin_env = nullptr;     ///< the prepared plugin's
     /// The environment's `env:`: shared by every plugin when it references no variable, else
@@ -828,6 +872,19 @@ struct Ctx {
     std::vector<std::optional<Result>> full;
     Diagnostics diagnostics;
     std::set<std::string> reported;
+
+    /// Frees the intermediate results once the plugin's settings are out and no child plugin
+    /// can ask for them: without this, a resolution holds every plugin's results twice at its
+    /// end (a tenth of `env show`'s memory on a 2,000-plugin project).
+    void release() {
+        std::vector<std::optional<Result>>().swap(noexp);
+        std::vector<std::optional<Result>>().swap(full);
+        env_flat = FlatConfig();
+        EnvList().swap(own_env_level);
+        EnvList().swap(env_plugin_env);
+        inherited_env.reset();
+        reported.clear();
+    }
 };
 
 /// A set of variable names probed with precomputed hashes (open addressing, never shrinks).
@@ -908,7 +965,6 @@ struct Shared {
     std::optional<EnvList> shared_env_level;
     std::vector<UndefinedVariable>* undefined = nullptr;
     std::unordered_set<std::string>* undefined_seen = nullptr;
-    std::deque<std::vector<std::string>>* name_store = nullptr;
 };
 
 const EnvVal* lookup_override(const Ctx& c, std::string_view name, bool include_env_level) {
@@ -1058,9 +1114,8 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
         // precomputed hashes tell without hashing or scanning a layer.
         const std::uint32_t begin = c.pp->read_hash_begin[idx];
         for (std::size_t k = 0; k < names.size() && !any_defined; ++k) {
-            const std::string& n = names[k];
-            const std::string_view key =
-                !n.empty() && n.front() == '!' ? std::string_view(n).substr(1) : std::string_view(n);
+            const std::string_view n = names[k];
+            const std::string_view key = !n.empty() && n.front() == '!' ? n.substr(1) : n;
             any_defined = s.defined.contains(c.pp->read_hashes[begin + k], key);
         }
     } else {
@@ -1143,7 +1198,7 @@ Result raw_get(Ctx& c, std::uint32_t idx) {
         const EnvVal& first = value_of(found[0]);
         r.value = json_copy(first.value);
         r.position = found[0].pos;
-        r.env_var_used = std::string(found[0].key);
+        r.env_var_used = found[0].key;
         r.source = store == 0 ? Source::env : Source::dotenv;
         if (!r.value.is_null()) {
             return r;
@@ -1706,14 +1761,16 @@ std::vector<std::pair<std::string, std::string>> invocation_env(Ctx& c, const Re
 }
 
 struct Storage {
+    std::shared_ptr<const Project> project;
     std::shared_ptr<const PreparedProject> prepared;
     std::deque<SettingDefinition> orphans;
-    std::deque<std::vector<std::string>> names;
+    std::deque<NameLists> names;
 };
 
 }  // namespace
 
-Resolution resolve(const Project& project, const ResolveOptions& options) {
+Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOptions& options) {
+    const Project& project = *project_ptr;
     static std::mutex prepare_mutex;
     std::shared_ptr<const PreparedProject> prepared;
     {
@@ -1724,6 +1781,7 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
         prepared = project.prepared;
     }
     auto storage = std::make_shared<Storage>();
+    storage->project = std::move(project_ptr);
     storage->prepared = prepared;
 
     Resolution res;
@@ -1736,7 +1794,6 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
     std::unordered_set<std::string> undefined_seen;
     shared.undefined = &res.undefined_variables;
     shared.undefined_seen = &undefined_seen;
-    shared.name_store = &storage->names;
 
     if (options.environment) {
         shared.environment = project.find_environment(*options.environment);
@@ -1911,13 +1968,14 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
             const SettingDefinition* def = &storage->orphans.back();
             c.orphan_by_name.emplace(def->name, static_cast<std::uint32_t>(c.size()));
             c.orphan_defs.push_back(def);
-            storage->names.emplace_back();
-            auto& read = storage->names.back();
-            storage->names.emplace_back();
-            auto& write = storage->names.back();
+            std::vector<std::string> read;
+            std::vector<std::string> write;
             compute_env_names(pp, *def, read, write);
-            c.orphan_reads.push_back(&read);
-            c.orphan_writes.push_back(&write);
+            NameLists& names = storage->names.emplace_back();
+            names.add(read);
+            names.add(write);
+            names.finish();
+            c.orphan_names.push_back(&names);
         }
         build_env(c);
         for (const auto& d : pp.diagnostics) {
@@ -1949,6 +2007,12 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
         }
     }
 
+    std::vector<char> has_child(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (prepared->plugins[i].parent >= 0) {
+            has_child[static_cast<std::size_t>(prepared->plugins[i].parent)] = 1;
+        }
+    }
     res.plugins.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         const Plugin& plugin = project.plugins[i];
@@ -1980,13 +2044,13 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
             s.value = std::move(r.value);
             s.source = r.source;
             if (r.source == Source::inherited && c.parent) {
-                s.inherited_from = c.parent->plugin->name;
+                s.inherited_from = std::string_view(c.parent->plugin->name);
                 s.inherited_source = r.inherited_source;
             }
-            s.env_var_used = std::move(r.env_var_used);
+            s.env_var_used = r.env_var_used;
             const auto& read = c.reads(d);
-            s.env_var = read.empty() ? std::string_view() : std::string_view(read.front());
-            s.env_vars = std::span<const std::string>(c.writes(d));
+            s.env_var = read.empty() ? std::string_view() : read.front();
+            s.env_vars = c.writes(d);
             s.kind = def.kind;
             s.sensitive = def.sensitive;
             s.hidden = def.hidden;
@@ -2002,6 +2066,9 @@ Resolution resolve(const Project& project, const ResolveOptions& options) {
         }
         out.diagnostics = std::move(c.diagnostics);
         res.plugins.push_back(std::move(out));
+        if (!has_child[i]) {
+            c.release();
+        }
     }
     return res;
 }
@@ -2019,7 +2086,7 @@ std::vector<std::pair<std::string, std::string>> settings_env(const ResolvedPlug
         }
         const std::string text = stringify_value(s);
         for (const auto& name : s.env_vars) {
-            out.emplace_back(name, text);
+            out.emplace_back(std::string(name), text);
         }
     }
     return out;

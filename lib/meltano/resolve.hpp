@@ -64,33 +64,36 @@ struct ResolveOptions {
 };
 
 struct ResolvedSetting {
+    // Views and pointers below stay valid while the Resolution lives (it keeps its Project). The
+    // small fields come last: some 40,000 of these make up a big project's resolution.
     std::string name;
     /// Null when unset (or when the value expanded to "").
     nlohmann::ordered_json value;
-    Source source = Source::default_;
-    /// For Source::inherited: the parent plugin and where the parent got the value.
-    std::optional<std::string> inherited_from;
-    std::optional<Source> inherited_source;
+    /// For Source::inherited: the parent plugin (see inherited_source).
+    std::optional<std::string_view> inherited_from;
     /// For Source::env / dotenv: the variable that supplied the value.
-    std::optional<std::string> env_var_used;
+    std::optional<std::string_view> env_var_used;
     /// The primary variable Meltano reads for this setting (`TAP_AUTH0_CLIENT_ID`).
     std::string_view env_var;
     /// Every variable Meltano writes for this setting into the plugin's environment (`--format
     /// env`): the setting's own `env:`, the name and namespace prefixes, the parents' prefixes,
-    /// then MELTANO_<VERB>_<SETTING>. Views stay valid while the Resolution lives.
-    std::span<const std::string> env_vars;
-    SettingKind kind = SettingKind::none;
-    bool sensitive = false;
-    bool hidden = false;
-    bool custom = false;  ///< not defined by the plugin: synthesised from a configured key
-    bool extra = false;   ///< a Meltano extra (`_select`, `_metadata`, ...)
+    /// then MELTANO_<VERB>_<SETTING>.
+    std::span<const std::string_view> env_vars;
     /// The value before `$VAR` expansion, when expansion changed it.
     std::optional<nlohmann::ordered_json> unexpanded;
     /// Where the value came from (the YAML node, the `env:` entry, the lock file); empty for the
     /// process environment and for settings with no value.
     Position position;
-    /// The definition (valid while the Resolution lives).
+    /// The definition.
     const SettingDefinition* definition = nullptr;
+    Source source = Source::default_;
+    /// For Source::inherited: where the parent got the value.
+    std::optional<Source> inherited_source;
+    SettingKind kind = SettingKind::none;
+    bool sensitive = false;
+    bool hidden = false;
+    bool custom = false;  ///< not defined by the plugin: synthesised from a configured key
+    bool extra = false;   ///< a Meltano extra (`_select`, `_metadata`, ...)
 };
 
 struct ResolvedPlugin {
@@ -134,14 +137,16 @@ struct Resolution {
     /// The plugin with this type and name (for mappings: the mapping's name), or nullptr.
     const ResolvedPlugin* find(PluginType type, std::string_view name) const;
 
-    /// Keeps the storage that env_var / env_vars / definition point into alive.
+    /// Keeps alive what the views and pointers above point into: the Project (plugins,
+    /// definitions, names) and the resolver's own tables (env_var / env_vars).
     std::shared_ptr<const void> storage;
 };
 
 /// Resolve every plugin of `project` for `options.environment`. An environment name that does
 /// not exist gives an `unknown-environment` diagnostic listing the known ones and no plugins.
-/// Never throws for the project's content.
-Resolution resolve(const Project& project, const ResolveOptions& options);
+/// Never throws for the project's content. The Resolution shares ownership of the project, so it
+/// may outlive the caller's handle (`resolve(load().project, …)` is safe).
+Resolution resolve(std::shared_ptr<const Project> project, const ResolveOptions& options);
 
 /// The string Meltano writes into an environment variable for this setting
 /// (SettingDefinition.stringify_value): strings as-is, JSON for structured kinds, Python's str()

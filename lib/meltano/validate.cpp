@@ -124,7 +124,8 @@ std::string with_article(std::string_view singular) {
     return fmt::format("{} {}", vowel ? "an" : "a", singular);
 }
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+template <typename Candidates>
+std::string did_you_mean(std::string_view word, const Candidates& candidates) {
     const std::string best = util::nearest(word, candidates);
     return best.empty() ? std::string() : fmt::format("did you mean '{}'?", best);
 }
@@ -247,18 +248,25 @@ std::vector<std::vector<std::string>> groups_from_json(const Json& value) {
 
 /// What the validator knows about one project plugin, from the resolution with no environment.
 struct PluginInfo {
-    const ResolvedPlugin* base = nullptr;
     /// The plugin's definition is known (a lock file or an embedded `settings:` list), so a
     /// configured key that names none of its settings is a mistake.
     bool known_definition = false;
     /// That definition is the `settings:` list of a plugin in meltano.yml (often partial).
     bool embedded_definition = false;
-    /// Defined (non-custom) settings by name and by alias.
-    std::unordered_map<std::string, const SettingDefinition*> definitions;
+    /// Defined (non-custom) settings by name and by alias. The views, here and below, are of
+    /// the definitions' own strings, which live as long as the project.
+    std::unordered_map<std::string_view, const SettingDefinition*> definitions;
     /// Names and aliases of the defined settings, sorted (for prefix scans and suggestions).
-    std::vector<std::string> names;
-    /// Base resolved settings by name.
-    std::unordered_map<std::string_view, const ResolvedSetting*> base_settings;
+    std::vector<std::string_view> names;
+    /// Names of the settings with a value in the resolution with no environment, sorted. Kept
+    /// instead of that resolution, which would double the validator's memory.
+    std::vector<std::string_view> base_set;
+    /// Sensitive settings' primary variables (`TAP_X_PASSWORD`), by setting name.
+    std::vector<std::pair<std::string, std::string>> sensitive_env;
+
+    bool base_has_value(std::string_view setting) const {
+        return std::binary_search(base_set.begin(), base_set.end(), setting);
+    }
     std::vector<std::vector<std::string>> groups;  ///< settings_group_validation
 };
 
@@ -272,8 +280,8 @@ struct BaseFinding {
 
 class Validator {
 public:
-    Validator(const Project& project, const ValidateOptions& options, Diagnostics& out)
-        : p_(project), options_(options), out_(out) {}
+    Validator(std::shared_ptr<const Project> project, const ValidateOptions& options, Diagnostics& out)
+        : owner_(std::move(project)), p_(*owner_), options_(options), out_(out) {}
 
     std::vector<std::string> run();
 
@@ -304,6 +312,7 @@ private:
         return static_cast<std::size_t>(i);
     }
 
+    std::shared_ptr<const Project> owner_;  ///< resolutions share it
     const Project& p_;
     const ValidateOptions& options_;
     Diagnostics& out_;
@@ -341,14 +350,18 @@ void Validator::build_infos(const Resolution& base) {
             continue;
         }
         PluginInfo& info = infos_[*index];
-        info.base = &rp;
         for (const auto& s : rp.settings) {
-            info.base_settings.emplace(s.name, &s);
+            if (!s.value.is_null() && s.definition != nullptr) {
+                info.base_set.push_back(s.definition->name);
+            }
+            if (s.sensitive) {
+                info.sensitive_env.emplace_back(s.name, s.env_var);
+            }
             if (s.custom || s.extra || s.definition == nullptr) {
                 continue;
             }
-            info.definitions.emplace(std::string(s.name), s.definition);
-            info.names.emplace_back(s.name);
+            info.definitions.emplace(s.definition->name, s.definition);
+            info.names.emplace_back(s.definition->name);
             for (const auto& alias : s.definition->aliases) {
                 if (info.definitions.emplace(alias, s.definition).second) {
                     info.names.push_back(alias);
@@ -360,6 +373,7 @@ void Validator::build_infos(const Resolution& base) {
             }
         }
         std::sort(info.names.begin(), info.names.end());
+        std::sort(info.base_set.begin(), info.base_set.end());
     }
     // A definition is known when the root of the plugin's `inherit_from` chain is a lock file
     // or an embedded custom definition that lists settings. The walk is bounded: a cycle is
@@ -493,8 +507,7 @@ Diagnostics Validator::findings(const Resolution& resolution,
             const std::string vars =
                 refs.empty() ? std::string("its variables") : quoted_list(refs);
             if (s.source == Source::meltano_environment && env) {
-                auto b = info.base_settings.find(s.name);
-                if (b == info.base_settings.end() || b->second->value.is_null()) {
+                if (!info.base_has_value(s.name)) {
                     continue;
                 }
                 found.push_back(diagnostic_at(
@@ -860,8 +873,10 @@ void Validator::report_secret(const yaml::NodeRef& value, const SettingDefinitio
     const Plugin& plugin = p_.plugins[index];
     const PluginInfo& info = infos_[index];
     std::string var;
-    if (auto it = info.base_settings.find(def.name); it != info.base_settings.end()) {
-        var = std::string(it->second->env_var);
+    for (const auto& [name, env_var] : info.sensitive_env) {
+        if (name == def.name) {
+            var = env_var;
+        }
     }
     const Position pos = position_of(*literal);
     out_.push_back(diagnostic_at(
@@ -898,7 +913,7 @@ void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
     auto definition_of = [&](const std::string& path) -> const SettingDefinition* {
         std::size_t end = path.size();
         while (true) {
-            auto it = info.definitions.find(path.substr(0, end));
+            auto it = info.definitions.find(std::string_view(path).substr(0, end));
             if (it != info.definitions.end()) {
                 return it->second;
             }
@@ -1025,22 +1040,24 @@ std::vector<std::string> Validator::run() {
     check_default_environment();
     check_jobs_and_schedules();
 
-    const Resolution base = resolve(p_, resolve_options(std::nullopt));
-    build_infos(base);
-
     // Base findings, kept until an environment reproduces them (or no environment is
-    // validated).
+    // validated). The base resolution itself goes before the environments': one resolution
+    // is alive at a time.
     std::vector<BaseFinding> base_findings;
     std::unordered_map<std::string, std::size_t> base_index;
-    for (auto& d : findings(base, std::nullopt)) {
-        std::string key = finding_key(d);
-        if (base_index.emplace(std::move(key), base_findings.size()).second) {
-            base_findings.push_back(BaseFinding{std::move(d), {}});
+    {
+        const Resolution base = resolve(owner_, resolve_options(std::nullopt));
+        build_infos(base);
+        for (auto& d : findings(base, std::nullopt)) {
+            std::string key = finding_key(d);
+            if (base_index.emplace(std::move(key), base_findings.size()).second) {
+                base_findings.push_back(BaseFinding{std::move(d), {}});
+            }
         }
     }
     for (const Environment* e : envs) {
         check_environment_plugins(*e);
-        const Resolution r = resolve(p_, resolve_options(e->name));
+        const Resolution r = resolve(owner_, resolve_options(e->name));
         for (const auto& d : r.diagnostics) {
             out_.push_back(d);
         }
@@ -1101,7 +1118,7 @@ ValidationResult validate(const LoadResult& load, const ValidateOptions& options
     ValidationResult result;
     Diagnostics all = load.diagnostics;
     if (load.project) {
-        Validator validator(*load.project, options, all);
+        Validator validator(load.project, options, all);
         result.environments = validator.run();
     }
     result.diagnostics = finish(std::move(all));

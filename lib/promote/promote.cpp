@@ -31,7 +31,7 @@ std::shared_ptr<const meltano::Resolution> resolve_for(const std::shared_ptr<con
     }
     meltano::ResolveOptions options;
     options.environment = environment;
-    return std::make_shared<const meltano::Resolution>(meltano::resolve(*load->project, options));
+    return std::make_shared<const meltano::Resolution>(meltano::resolve(load->project, options));
 }
 
 /// Fetch both stages' branches into refs/dataops/fetch/.

@@ -119,8 +119,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return prev[m];
 }
 
-std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
-    std::string best;
+namespace {
+
+template <typename Candidates>
+std::string nearest_of(std::string_view word, const Candidates& candidates) {
+    std::string_view best;
     std::size_t best_distance = std::string_view::npos;
     for (const auto& candidate : candidates) {
         std::size_t d = edit_distance(word, candidate);
@@ -134,7 +137,17 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
     if (best.empty() || best_distance > limit) {
         return {};
     }
-    return best;
+    return std::string(best);
+}
+
+}  // namespace
+
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
+    return nearest_of(word, candidates);
+}
+
+std::string nearest(std::string_view word, std::span<const std::string_view> candidates) {
+    return nearest_of(word, candidates);
 }
 
 }  // namespace dataops::util

@@ -1,6 +1,7 @@
 #pragma once
 /// Small string helpers. Knows nothing of git-dataops.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,5 +28,6 @@ std::string columns(const std::vector<std::vector<std::string>>& rows, std::stri
 std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+std::string nearest(std::string_view word, std::span<const std::string_view> candidates);
 
 }  // namespace dataops::util

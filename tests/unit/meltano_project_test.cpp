@@ -87,7 +87,7 @@ plugins: {loaders: [{name: target-one, namespace: target_one}]}
     CHECK(p.find_plugin(PluginType::loaders, "target-one") != nullptr);
     REQUIRE(p.jobs.size() == 1);
     CHECK(p.jobs[0].tasks == std::vector<std::string>{"tap-root target-one"});
-    Resolution res = resolve(p, ResolveOptions{std::string("test-subconfig-1-yml")});
+    Resolution res = resolve(r.project, ResolveOptions{std::string("test-subconfig-1-yml")});
     CHECK(res.diagnostics.empty());
     CHECK(res.plugins.size() == 3);
 }
@@ -109,7 +109,7 @@ plugins: {extractors: [{name: tap-x, namespace: tap_x, config: {who: a}}]}
         CHECK(find_code(r.diagnostics, "duplicate-environment") != nullptr);
         CHECK(find_code(r.diagnostics, "duplicate-plugin") != nullptr);
         CHECK(r.project->find_environment("dev")->position.file == "meltano.yml");
-        Resolution res = resolve(*r.project, ResolveOptions{std::string("dev")});
+        Resolution res = resolve(r.project, ResolveOptions{std::string("dev")});
         REQUIRE(res.plugins.size() == 1);
         CHECK(res.plugins[0].find("who")->value == Json("root"));
     }
@@ -253,7 +253,7 @@ TEST_CASE("lock files give hub plugins their setting definitions", "[meltano]") 
     REQUIRE(guessed != nullptr);
     CHECK(guessed->severity == Severity::warning);
     REQUIRE(r.project->locks.size() == 2);
-    Resolution res = resolve(*r.project, ResolveOptions{});
+    Resolution res = resolve(r.project, ResolveOptions{});
     const ResolvedPlugin* p = res.find(PluginType::extractors, "tap-lock");
     REQUIRE(p != nullptr);
     CHECK(p->namespace_name == "tap_lock_ns");
@@ -304,7 +304,7 @@ environments:
     LoadResult r = dir.load();
     REQUIRE(r.project);
     CHECK_FALSE(has_errors(r.diagnostics));
-    Resolution res = resolve(*r.project, ResolveOptions{std::string("prod")});
+    Resolution res = resolve(r.project, ResolveOptions{std::string("prod")});
     REQUIRE(res.plugins.size() == 3);
     CHECK(res.plugins[0].type == PluginType::mappers);
     CHECK(res.plugins[1].type == PluginType::mappings);
@@ -329,7 +329,7 @@ TEST_CASE("inherit_from chains resolve and cycles are per-plugin errors", "[melt
   - {name: tap-a, namespace: tap_a, inherit_from: tap-a, config: {x: 1}}
 )");
         LoadResult r = dir.load();
-        Resolution res = resolve(*r.project, ResolveOptions{});
+        Resolution res = resolve(r.project, ResolveOptions{});
         CHECK(res.plugins[0].diagnostics.empty());
         CHECK_FALSE(res.plugins[0].inherit_from);
         CHECK(res.plugins[0].find("x")->value == Json(1));
@@ -347,7 +347,7 @@ TEST_CASE("inherit_from chains resolve and cycles are per-plugin errors", "[melt
   - {name: tap-ghost-child, inherit_from: tap-ghost}
 )");
         LoadResult r = dir.load();
-        Resolution res = resolve(*r.project, ResolveOptions{});
+        Resolution res = resolve(r.project, ResolveOptions{});
         for (const char* name : {"tap-a", "tap-b", "tap-c", "tap-d", "tap-e", "tap-f"}) {
             INFO(name);
             const ResolvedPlugin* p = res.find(PluginType::extractors, name);
@@ -376,7 +376,7 @@ TEST_CASE("inherit_from chains resolve and cycles are per-plugin errors", "[melt
         }
         dir.write("meltano.yml", y);
         LoadResult r = dir.load();
-        Resolution res = resolve(*r.project, ResolveOptions{});
+        Resolution res = resolve(r.project, ResolveOptions{});
         const ResolvedSetting* v = res.find(PluginType::extractors, "p2999")->find("v");
         REQUIRE(v != nullptr);
         CHECK(v->value == Json("root"));
@@ -420,7 +420,7 @@ TEST_CASE("deeply nested values neither overflow the stack nor blow up", "[melta
     ResolveOptions options;
     options.with_env = true;
     options.process_env = {{"TAP_DEEP_OBJ", deep_json(999)}};
-    Resolution res = resolve(*r.project, options);
+    Resolution res = resolve(r.project, options);
     const ResolvedPlugin& p = res.plugins.at(0);
     CHECK(p.diagnostics.empty());
     bool found_leaf = false;
@@ -448,7 +448,7 @@ TEST_CASE("deeply nested values neither overflow the stack nor blow up", "[melta
 
     SECTION("JSON from a variable nested 200,000 deep is an invalid value, not a crash") {
         options.process_env = {{"TAP_DEEP_OBJ", deep_json(200000)}};
-        Resolution deep = resolve(*r.project, options);
+        Resolution deep = resolve(r.project, options);
         const auto& diagnostics = deep.plugins.at(0).diagnostics;
         REQUIRE(diagnostics.size() == 1);
         CHECK(diagnostics[0].code == "invalid-setting-value");
@@ -511,7 +511,7 @@ TEST_CASE("a project of 2000 plugins and 20 environments resolves every environm
     const auto t1 = std::chrono::steady_clock::now();
     std::size_t settings = 0;
     for (int e = 0; e < 20; ++e) {
-        Resolution res = resolve(*r.project, ResolveOptions{"env" + std::to_string(e)});
+        Resolution res = resolve(r.project, ResolveOptions{"env" + std::to_string(e)});
         REQUIRE(res.plugins.size() == 2000);
         settings += res.plugins[0].settings.size();
         CHECK(res.plugins[0].find("password")->value == Json("e" + std::to_string(e)));

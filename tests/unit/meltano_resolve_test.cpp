@@ -31,10 +31,10 @@ public:
     Diagnostics diagnostics;
 };
 
-Resolution resolve_in(const Project& project, std::optional<std::string> environment,
+Resolution resolve_in(std::shared_ptr<const Project> project, std::optional<std::string> environment,
                       ResolveOptions options = {}) {
     options.environment = std::move(environment);
-    return resolve(project, options);
+    return resolve(std::move(project), options);
 }
 
 const ResolvedSetting& setting(const Resolution& r, PluginType type, const std::string& plugin,
@@ -84,7 +84,7 @@ const std::string auth0_lock = R"({
   ]
 })";
 
-void check_seed(const Project& project) {
+void check_seed(const std::shared_ptr<const Project>& project) {
     struct Row {
         const char* env;
         const char* client_id;
@@ -126,8 +126,8 @@ TEST_CASE("the seed example resolves as the promotion guide says", "[meltano][re
         dir.write("plugins/extractors/tap-auth0--matatika.lock", auth0_lock);
         auto project = dir.load();
         CHECK_FALSE(has_errors(dir.diagnostics));
-        check_seed(*project);
-        Resolution r = resolve_in(*project, std::string("prod"));
+        check_seed(project);
+        Resolution r = resolve_in(project, std::string("prod"));
         const auto& poll = setting(r, PluginType::extractors, "tap-auth0", "job_poll_interval_ms");
         CHECK(poll.value == Json(2000));
         CHECK(poll.source == Source::default_);
@@ -141,7 +141,7 @@ TEST_CASE("the seed example resolves as the promotion guide says", "[meltano][re
                                             "      domain: matatika-staging.eu.auth0.com\n");
         auto project = dir.load();
         CHECK(dir.diagnostics.empty());
-        check_seed(*project);
+        check_seed(project);
     }
     SECTION("with no definition at all, every configured key is a custom setting") {
         dir.write("meltano.yml", seed_yml + "    config:\n"
@@ -149,8 +149,8 @@ TEST_CASE("the seed example resolves as the promotion guide says", "[meltano][re
         auto project = dir.load();
         CHECK(has_code(dir.diagnostics, "lock-file-missing"));
         CHECK_FALSE(has_errors(dir.diagnostics));
-        check_seed(*project);
-        Resolution r = resolve_in(*project, std::string("dev"));
+        check_seed(project);
+        Resolution r = resolve_in(project, std::string("dev"));
         CHECK(setting(r, PluginType::extractors, "tap-auth0", "domain").custom);
         CHECK(setting(r, PluginType::extractors, "tap-auth0", "client_id").custom);
     }
@@ -293,7 +293,7 @@ TEST_CASE("env blocks and the process environment take precedence as in test_env
             if (c.flags.terminal) {
                 options = with_env({{"TEST_ENV_VAR_RESOLUTION_FROM", "terminal_env"}});
             }
-            Resolution r = resolve_in(*project, std::string("dev"), options);
+            Resolution r = resolve_in(project, std::string("dev"), options);
             const auto& from =
                 setting(r, PluginType::utilities, "test-env-var-resolution", "from");
             CHECK(from.value == Json(c.expected));
@@ -327,7 +327,7 @@ environments:
   config: {plugins: {utilities: [{name: test-environment-inheritance, env: {STACKED: "${STACKED}5"}}]}}
 )");
         auto project = dir.load();
-        Resolution r = resolve_in(*project, std::string("dev"), with_env({{"STACKED", "1"}}));
+        Resolution r = resolve_in(project, std::string("dev"), with_env({{"STACKED", "1"}}));
         const auto& p = plugin_of(r, PluginType::utilities, "test-environment-inheritance");
         CHECK(invocation_var(p, "STACKED") == "12345");
         // Config values see the raw env blocks (Meltano issue #7034).
@@ -336,7 +336,7 @@ environments:
         CHECK(setting(r, PluginType::utilities, "test-environment-inheritance", "echo_text")
                   .env_vars.front() == "ECHO_TEXT");
         SECTION("with no environment the plugin block sees nothing (Meltano issue #7023)") {
-            Resolution none = resolve_in(*project, std::nullopt, with_env({{"STACKED", "1"}}));
+            Resolution none = resolve_in(project, std::nullopt, with_env({{"STACKED", "1"}}));
             const auto& q = plugin_of(none, PluginType::utilities, "test-environment-inheritance");
             CHECK(invocation_var(q, "STACKED") == "4");
             CHECK(setting(none, PluginType::utilities, "test-environment-inheritance", "echo_text")
@@ -351,7 +351,7 @@ environments:
 - {name: dev, env: {STACKED: "${STACKED}2"}}
 )");
         auto project = dir.load();
-        Resolution r = resolve_in(*project, std::string("dev"), with_env({{"STACKED", "1"}}));
+        Resolution r = resolve_in(project, std::string("dev"), with_env({{"STACKED", "1"}}));
         CHECK(invocation_var(plugin_of(r, PluginType::utilities, "test-environment-inheritance"),
                              "STACKED") == "12");
     }
@@ -374,7 +374,7 @@ TEST_CASE("unset variables are listed, expand to nothing, and fail in strict mod
 )");
     auto project = dir.load();
     SECTION("hermetic: listed with their position, Meltano's empty-string semantics") {
-        Resolution r = resolve_in(*project, std::nullopt);
+        Resolution r = resolve_in(project, std::nullopt);
         CHECK(setting(r, PluginType::extractors, "tap-x", "partial").value ==
               Json("@nonexistent_1"));
         CHECK(setting(r, PluginType::extractors, "tap-x", "partial").unexpanded ==
@@ -393,7 +393,7 @@ TEST_CASE("unset variables are listed, expand to nothing, and fail in strict mod
     SECTION("strict mode makes them per-plugin errors; other plugins still resolve") {
         ResolveOptions o;
         o.strict_env_var_mode = true;
-        Resolution r = resolve_in(*project, std::nullopt, o);
+        Resolution r = resolve_in(project, std::nullopt, o);
         CHECK(has_code(plugin_of(r, PluginType::extractors, "tap-x").diagnostics,
                        "undefined-variable"));
         CHECK(setting(r, PluginType::extractors, "tap-x", "partial").value.is_null());
@@ -402,7 +402,7 @@ TEST_CASE("unset variables are listed, expand to nothing, and fail in strict mod
         CHECK(setting(r, PluginType::extractors, "tap-y", "fine").value == Json("ok"));
     }
     SECTION("defined by the process environment when it is consulted") {
-        Resolution r = resolve_in(*project, std::nullopt,
+        Resolution r = resolve_in(project, std::nullopt,
                                   with_env({{"NONEXISTENT_ENV_VAR", "x"}, {"NONEXISTENT", "y"}}));
         CHECK(r.undefined_variables.empty());
         CHECK(setting(r, PluginType::extractors, "tap-x", "partial").value == Json("x@nonexistent_1"));
@@ -437,7 +437,7 @@ TEST_CASE("values expand as in test_env_var_expansion", "[meltano][resolve]") {
 )");
     auto project = dir.load();
     Resolution r = resolve_in(
-        *project, std::nullopt,
+        project, std::nullopt,
         with_env({{"VAR", "hello world!"}, {"FOO", "42"}, {"TAP_MOCK_TEST", "$FOO"}},
                  {{"A", "rock"}, {"B", "paper"}, {"C", "scissors"}}));
     auto value = [&](const char* name) {
@@ -501,7 +501,7 @@ plugins:
       listed: [$ENV_VAR, {deep: "${ENV_VAR}"}]
 )"));
     auto project = dir.load();
-    Resolution r = resolve_in(*project, std::nullopt);
+    Resolution r = resolve_in(project, std::nullopt);
     auto value = [&](const char* name) {
         return setting(r, PluginType::extractors, "tap-x", name).value;
     };
@@ -531,18 +531,18 @@ TEST_CASE("object extras merge per leaf across layers as in test_extra_object",
     SECTION("1: the default") {
         dir.write("plugins/transforms/tap-mock-transform--meltano.lock", lock_plain);
         dir.write("meltano.yml", head);
-        Resolution r = resolve_in(*dir.load(), std::nullopt);
+        Resolution r = resolve_in(dir.load(), std::nullopt);
         CHECK(same(vars(r).value, "{}"));
         CHECK(vars(r).source == Source::default_);
         dir.write("plugins/transforms/tap-mock-transform--meltano.lock", lock_with_vars);
-        Resolution r2 = resolve_in(*dir.load(), std::nullopt);
+        Resolution r2 = resolve_in(dir.load(), std::nullopt);
         CHECK(same(vars(r2).value, R"({"var": "from_default", "other": "from_default"})"));
         CHECK(vars(r2).source == Source::default_);
     }
     dir.write("plugins/transforms/tap-mock-transform--meltano.lock", lock_with_vars);
     SECTION("2: meltano.yml merges with the default") {
         dir.write("meltano.yml", head + "    vars: {var: from_meltano_yml}\n");
-        Resolution r = resolve_in(*dir.load(), std::nullopt);
+        Resolution r = resolve_in(dir.load(), std::nullopt);
         CHECK(same(vars(r).value, R"({"var": "from_meltano_yml", "other": "from_default"})"));
         CHECK(vars(r).source == Source::meltano_yml);
     }
@@ -552,18 +552,18 @@ TEST_CASE("object extras merge per leaf across layers as in test_extra_object",
                                         "      transforms:\n      - name: tap-mock-transform\n"
                                         "        vars: {dev_setting: from_dev_env}\n");
         auto project = dir.load();
-        Resolution r3 = resolve_in(*project, std::nullopt);
+        Resolution r3 = resolve_in(project, std::nullopt);
         CHECK(same(vars(r3).value, R"({"var": "from_default", "other": "from_meltano_yml"})"));
         CHECK(vars(r3).source == Source::meltano_yml);
-        Resolution r4 = resolve_in(*project, std::nullopt,
+        Resolution r4 = resolve_in(project, std::nullopt,
                                    with_env({{"TAP_MOCK_TRANSFORM__VARS_VAR", "from_env"}}));
         CHECK(same(vars(r4).value, R"({"var": "from_env", "other": "from_meltano_yml"})"));
         CHECK(vars(r4).source == Source::env);
-        Resolution r5 = resolve_in(*project, std::nullopt,
+        Resolution r5 = resolve_in(project, std::nullopt,
                                    with_env({{"TAP_MOCK_TRANSFORM__VARS", R"({"var": "from_env"})"}}));
         CHECK(same(vars(r5).value, R"({"var": "from_env"})"));
         CHECK(vars(r5).source == Source::env);
-        Resolution r6 = resolve_in(*project, std::string("dev"));
+        Resolution r6 = resolve_in(project, std::string("dev"));
         CHECK(same(vars(r6).value, R"({"var": "from_default", "other": "from_meltano_yml",
                                       "dev_setting": "from_dev_env"})"));
         CHECK(vars(r6).source == Source::meltano_environment);
@@ -574,7 +574,7 @@ TEST_CASE("object extras merge per leaf across layers as in test_extra_object",
                                         "  - name: tap-mock-transform--inherited\n"
                                         "    inherit_from: tap-mock-transform\n"
                                         "    vars: {new: from_inheriting}\n");
-        Resolution r = resolve_in(*dir.load(), std::nullopt);
+        Resolution r = resolve_in(dir.load(), std::nullopt);
         const auto& v = setting(r, PluginType::transforms, "tap-mock-transform--inherited", "_vars");
         CHECK(same(v.value, R"({"other": "from_meltano_yml", "new": "from_inheriting"})"));
         CHECK(v.source == Source::meltano_yml);
@@ -596,7 +596,7 @@ TEST_CASE("object settings assemble from nested keys and aliases as in test_kind
     };
     SECTION("the default") {
         dir.write("meltano.yml", head);
-        Resolution r = resolve_in(*dir.load(), std::nullopt);
+        Resolution r = resolve_in(dir.load(), std::nullopt);
         CHECK(same(object(r).value, R"({"nested": "from_default"})"));
         CHECK(object(r).source == Source::default_);
     }
@@ -606,22 +606,22 @@ TEST_CASE("object settings assemble from nested keys and aliases as in test_kind
       data: {password: from_meltano_yml_alias}
 )");
         auto project = dir.load();
-        Resolution r = resolve_in(*project, std::nullopt);
+        Resolution r = resolve_in(project, std::nullopt);
         CHECK(same(object(r).value, R"({"username": "from_meltano_yml", "password":
             "from_meltano_yml", "deep.nesting": "from_meltano_yml"})"));
         CHECK(object(r).source == Source::meltano_yml);
-        Resolution e = resolve_in(*project, std::nullopt,
+        Resolution e = resolve_in(project, std::nullopt,
                                   with_env({{"TAP_MOCK_OBJECT_DEEP_NESTING", "from_env"}}));
         CHECK(object(e).value["deep.nesting"] == Json("from_env"));
         CHECK(object(e).source == Source::env);
-        Resolution alias = resolve_in(*project, std::nullopt,
+        Resolution alias = resolve_in(project, std::nullopt,
                                       with_env({{"TAP_MOCK_DATA", R"({"foo":"from_env_alias"})"}}));
         CHECK(same(object(alias).value, R"({"foo": "from_env_alias"})"));
         CHECK(object(alias).source == Source::env);
-        Resolution own = resolve_in(*project, std::nullopt,
+        Resolution own = resolve_in(project, std::nullopt,
                                     with_env({{"TAP_MOCK_OBJECT", R"({'foo': 'from_env'})"}}));
         CHECK(same(object(own).value, R"({"foo": "from_env"})"));
-        Resolution both = resolve_in(*project, std::nullopt,
+        Resolution both = resolve_in(project, std::nullopt,
                                      with_env({{"TAP_MOCK_OBJECT", R"({"foo":"a"})"},
                                                {"TAP_MOCK_DATA", R"({"foo":"b"})"}}));
         CHECK(has_code(plugin_of(both, PluginType::extractors, "tap-mock").diagnostics,
@@ -646,21 +646,21 @@ TEST_CASE("stores are tried in Meltano's order as in TestAutoStoreManager", "[me
     };
     dir.write("meltano.yml", head + "environments: [{name: testing}]\n");
     auto bare = dir.load();
-    CHECK(regular(resolve_in(*bare, std::nullopt)).value == Json("from_default"));
-    CHECK(regular(resolve_in(*bare, std::nullopt)).source == Source::default_);
-    CHECK(regular(resolve_in(*bare, std::string("testing"))).source == Source::default_);
+    CHECK(regular(resolve_in(bare, std::nullopt)).value == Json("from_default"));
+    CHECK(regular(resolve_in(bare, std::nullopt)).source == Source::default_);
+    CHECK(regular(resolve_in(bare, std::string("testing"))).source == Source::default_);
     dir.write("meltano.yml", head + "    config: {regular: from_meltano_yml}\n" + env_with);
     auto project = dir.load();
-    CHECK(regular(resolve_in(*project, std::nullopt)).value == Json("from_meltano_yml"));
-    CHECK(regular(resolve_in(*project, std::nullopt)).source == Source::meltano_yml);
-    CHECK(regular(resolve_in(*project, std::string("testing"))).value == Json("from_meltano_env"));
-    CHECK(regular(resolve_in(*project, std::string("testing"))).source ==
+    CHECK(regular(resolve_in(project, std::nullopt)).value == Json("from_meltano_yml"));
+    CHECK(regular(resolve_in(project, std::nullopt)).source == Source::meltano_yml);
+    CHECK(regular(resolve_in(project, std::string("testing"))).value == Json("from_meltano_env"));
+    CHECK(regular(resolve_in(project, std::string("testing"))).source ==
           Source::meltano_environment);
     Resolution dotenv =
-        resolve_in(*project, std::string("testing"), with_env({}, {{"DUMMY_REGULAR", "from_dotenv"}}));
+        resolve_in(project, std::string("testing"), with_env({}, {{"DUMMY_REGULAR", "from_dotenv"}}));
     CHECK(regular(dotenv).value == Json("from_dotenv"));
     CHECK(regular(dotenv).source == Source::dotenv);
-    Resolution env = resolve_in(*project, std::string("testing"),
+    Resolution env = resolve_in(project, std::string("testing"),
                                 with_env({{"DUMMY_REGULAR", "from_env"}},
                                          {{"DUMMY_REGULAR", "from_dotenv"}}));
     CHECK(regular(env).value == Json("from_env"));
@@ -668,7 +668,7 @@ TEST_CASE("stores are tried in Meltano's order as in TestAutoStoreManager", "[me
     SECTION("the hermetic default ignores the process environment and .env") {
         ResolveOptions o = with_env({{"DUMMY_REGULAR", "from_env"}});
         o.with_env = false;
-        CHECK(regular(resolve_in(*project, std::nullopt, o)).source == Source::meltano_yml);
+        CHECK(regular(resolve_in(project, std::nullopt, o)).source == Source::meltano_yml);
     }
 }
 
@@ -783,10 +783,10 @@ plugins:
         }
         return env;
     };
-    Resolution none = resolve_in(*project, std::nullopt);
-    Resolution prod = resolve_in(*project, std::string("prod"));
-    Resolution userdev = resolve_in(*project, std::string("userdev"));
-    Resolution cicd = resolve_in(*project, std::string("cicd"));
+    Resolution none = resolve_in(project, std::nullopt);
+    Resolution prod = resolve_in(project, std::string("prod"));
+    Resolution userdev = resolve_in(project, std::string("userdev"));
+    Resolution cicd = resolve_in(project, std::string("cicd"));
     SECTION("K1: fully missing expansions are None, partial ones keep the rest") {
         auto e = env_of(none, PluginType::loaders, "target-snowflake");
         CHECK(e["TARGET_SNOWFLAKE_ACCOUNT"] == "epa06486");
@@ -897,7 +897,7 @@ environments:
           empty:
 )");
         auto project = dir.load();
-        Resolution r = resolve_in(*project, std::string("dev"));
+        Resolution r = resolve_in(project, std::string("dev"));
         auto s = [&](const char* n) { return setting(r, PluginType::extractors, "tap-auth0", n); };
         CHECK(same(s("nested").value, R"({"a": 1, "b": 2, "c": 3})"));
         CHECK(s("nested").source == Source::meltano_environment);
@@ -906,7 +906,7 @@ environments:
         CHECK(s("keep").value == Json("base"));
         CHECK(s("keep").source == Source::meltano_yml);
         CHECK(s("empty").value == Json("base"));
-        Resolution e = resolve_in(*project, std::string("dev"),
+        Resolution e = resolve_in(project, std::string("dev"),
                                   with_env({{"TAP_AUTH0_NESTED", R"({"z":1})"}}));
         CHECK(same(setting(e, PluginType::extractors, "tap-auth0", "nested").value, R"({"z": 1})"));
         CHECK(setting(e, PluginType::extractors, "tap-auth0", "nested.a").value == Json(1));
@@ -923,12 +923,12 @@ plugins:
       empty: $EMPTY
       obj: {x: $UNSET_X, y: kept}
 )");
-        Resolution r = resolve_in(*dir.load(), std::nullopt);
+        Resolution r = resolve_in(dir.load(), std::nullopt);
         auto s = [&](const char* n) { return setting(r, PluginType::extractors, "tap-auth0", n); };
         CHECK(s("port").value.is_null());
         CHECK(s("empty").value.is_null());
         CHECK(same(s("obj").value, R"({"x": null, "y": "kept"})"));
-        Resolution seven = resolve_in(*dir.load(), std::nullopt, with_env({{"UNSET_PORT", "7"}}));
+        Resolution seven = resolve_in(dir.load(), std::nullopt, with_env({{"UNSET_PORT", "7"}}));
         CHECK(setting(seven, PluginType::extractors, "tap-auth0", "port").value == Json(7));
     }
     SECTION("5: env blocks beat the process env; only the environment's block is expanded") {
@@ -947,7 +947,7 @@ environments:
       extractors:
       - {name: tap-auth0, config: {scope: env}, env: {TAP_AUTH0_SCOPE: from_env_plugin_env}}
 )");
-        Resolution r = resolve_in(*dir.load(), std::string("dev"),
+        Resolution r = resolve_in(dir.load(), std::string("dev"),
                                   with_env({{"TAP_AUTH0_AUDIENCE", "process"}},
                                            {{"FROM_DOTENV", "d"}, {"TOP_VAR", "dotenv"}}));
         auto s = [&](const char* n) { return setting(r, PluginType::extractors, "tap-auth0", n); };
@@ -980,7 +980,7 @@ environments:
       - {name: tap-auth0, config: {domain: prod}}
       - {name: tap-auth0--eu, config: {client_id: prod-child}}
 )");
-        Resolution r = resolve_in(*dir.load(), std::string("prod"));
+        Resolution r = resolve_in(dir.load(), std::string("prod"));
         const auto& d = setting(r, PluginType::extractors, "tap-auth0--eu", "domain");
         CHECK(d.value == Json("prod"));
         CHECK(d.source == Source::inherited);
@@ -992,7 +992,7 @@ environments:
         CHECK(g.inherited_from == std::optional<std::string>("tap-auth0--eu"));
         CHECK(setting(r, PluginType::extractors, "tap-auth0--eu-2", "region").value ==
               Json("eu-parent"));
-        Resolution proc = resolve_in(*dir.load(), std::string("prod"),
+        Resolution proc = resolve_in(dir.load(), std::string("prod"),
                                      with_env({{"TAP_AUTH0_DOMAIN", "from-parent-var"}}));
         CHECK(setting(proc, PluginType::extractors, "tap-auth0--eu", "domain").value ==
               Json("from-parent-var"));
@@ -1018,7 +1018,7 @@ plugins:
 environments: [{name: dev}]
 )");
         auto project = dir.load();
-        Resolution r = resolve_in(*project, std::string("dev"),
+        Resolution r = resolve_in(project, std::string("dev"),
                                   with_env({{"AUTH0_REGION", "ignored"},
                                             {"MELTANO_EXTRACT_CLIENT_ID", "ignored"}}));
         auto s = [&](const char* n) { return setting(r, PluginType::extractors, "tap-auth0", n); };
@@ -1037,7 +1037,7 @@ environments: [{name: dev}]
         CHECK(s("region").env_vars.back() == "MELTANO_EXTRACT_REGION");
         ResolveOptions rooted;
         rooted.project_root = "/srv/project";
-        Resolution r2 = resolve_in(*project, std::nullopt, rooted);
+        Resolution r2 = resolve_in(project, std::nullopt, rooted);
         CHECK(setting(r2, PluginType::extractors, "tap-auth0", "root").value ==
               Json("/srv/project/x"));
         CHECK(setting(r2, PluginType::extractors, "tap-auth0", "env_name").value.is_null());
@@ -1082,7 +1082,7 @@ environments:
       - {name: tap-x, config: {count: "42", tags: "a,b", ratio: "1.5", flag: "on"}}
 )");
     auto project = dir.load();
-    Resolution r = resolve_in(*project, std::nullopt);
+    Resolution r = resolve_in(project, std::nullopt);
     auto s = [&](const Resolution& res, const char* n) {
         return setting(res, PluginType::extractors, "tap-x", n);
     };
@@ -1096,7 +1096,7 @@ environments:
     CHECK(s(r, "flag").value == Json(true));  // YAML 1.2 reads a string; the boolean kind casts it
     CHECK(s(r, "count").kind == SettingKind::integer);
     CHECK(s(r, "tags").kind == SettingKind::array);
-    Resolution prod = resolve_in(*project, std::string("prod"));
+    Resolution prod = resolve_in(project, std::string("prod"));
     CHECK(s(prod, "count").value == Json(42));
     CHECK(s(prod, "ratio").value == Json(1.5));
     CHECK(s(prod, "flag").value == Json(true));
@@ -1109,7 +1109,7 @@ environments:
     CHECK(plugin_of(r, PluginType::extractors, "tap-good").diagnostics.empty());
     CHECK(setting(r, PluginType::extractors, "tap-good", "ok").value == Json(true));
     SECTION("environment names are case-sensitive") {
-        Resolution upper = resolve_in(*project, std::string("Prod"));
+        Resolution upper = resolve_in(project, std::string("Prod"));
         CHECK(upper.plugins.empty());
         REQUIRE(upper.diagnostics.size() == 1);
         CHECK(upper.diagnostics[0].code == "unknown-environment");
@@ -1145,7 +1145,8 @@ std::string fingerprint(const Resolution& r) {
                                s.unexpanded ? s.unexpanded->dump() : "-", s.position.file,
                                s.position.line, s.position.column, s.env_var);
             for (const auto& v : s.env_vars) {
-                out += v + ",";
+                out += v;
+                out += ',';
             }
             out += fmt::format("]{}{}\n", s.custom, s.extra);
         }
@@ -1238,15 +1239,15 @@ plugins:
                 ProjectDir fresh;
                 fresh.write("meltano.yml", yml);
                 auto alone = fresh.load();
-                const std::string expected = fingerprint(resolve_in(*alone, second, options));
+                const std::string expected = fingerprint(resolve_in(alone, second, options));
 
                 ProjectDir reused;
                 reused.write("meltano.yml", yml);
                 auto project = reused.load();
-                (void)resolve_in(*project, first, options);
-                CHECK(fingerprint(resolve_in(*project, second, options)) == expected);
+                (void)resolve_in(project, first, options);
+                CHECK(fingerprint(resolve_in(project, second, options)) == expected);
                 // And again, once every cache is warm.
-                CHECK(fingerprint(resolve_in(*project, second, options)) == expected);
+                CHECK(fingerprint(resolve_in(project, second, options)) == expected);
             }
         }
     }

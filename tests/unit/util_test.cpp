@@ -35,7 +35,12 @@ TEST_CASE("the nearest word is suggested only for plausible typos", "[util]") {
     CHECK(nearest("evn", verbs) == "env");
     CHECK(nearest("validaet", verbs) == "validate");
     CHECK(nearest("frobnicate", verbs).empty());
-    CHECK(nearest("x", {}).empty());
+    CHECK(nearest("x", std::vector<std::string>{}).empty());
+    // Views of strings stored elsewhere (setting names of a project) give the same answers.
+    const std::vector<std::string_view> views(verbs.begin(), verbs.end());
+    CHECK(nearest("promot", views) == "promote");
+    CHECK(nearest("frobnicate", views).empty());
+    CHECK(nearest("x", std::vector<std::string_view>{}).empty());
 }
 
 TEST_CASE("text is wrapped at spaces within the width, prefix included", "[util]") {
