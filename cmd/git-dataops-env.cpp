@@ -149,11 +149,11 @@ int run_show(const Options& options) {
     report::ShowInput input{&resolution, loaded.ws.source->commit(), plugins, options.reveal, options.all,
                             loaded.out};
     if (options.format == "json") {
-        std::cout << report::show_json(input).dump(2) << '\n';
+        report::write_show_json(std::cout, input);
     } else if (options.format == "env") {
         std::cout << report::show_env(input);
     } else {
-        std::cout << report::show_text(input);
+        report::write_show_text(std::cout, input);
     }
     return cli::exit_ok;
 }

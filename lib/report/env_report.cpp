@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
@@ -130,7 +131,8 @@ std::string describe_source(const ResolvedSetting& setting) {
         case Source::dotenv:
             text = std::string(meltano::source_name(setting.source));
             if (setting.env_var_used) {
-                text += " " + *setting.env_var_used;
+                text += ' ';
+                text += *setting.env_var_used;
             }
             break;
         case Source::inherited:
@@ -174,10 +176,18 @@ nlohmann::ordered_json env_list_json(const EnvListInput& input) {
 }
 
 std::string show_text(const ShowInput& input) {
+    std::ostringstream out;
+    write_show_text(out, input);
+    return out.str();
+}
+
+void write_show_text(std::ostream& out, const ShowInput& input) {
+    // Plugin by plugin: each aligns its own columns, and the whole text of a big project
+    // need not be held at once.
     const auto& resolution = *input.resolution;
-    std::string out = fmt::format("environment: {}\n", resolution.environment.value_or("(none)"));
+    out << fmt::format("environment: {}\n", resolution.environment.value_or("(none)"));
     if (input.revision) {
-        out += fmt::format("revision: {}\n", *input.revision);
+        out << fmt::format("revision: {}\n", *input.revision);
     }
     for (const auto& plugin : resolution.plugins) {
         if (!selected(plugin, input.plugins)) {
@@ -194,11 +204,11 @@ std::string show_text(const ShowInput& input) {
                             input.style.dim(describe_source(setting)),
                             input.style.dim(position_text(setting.position))});
         }
-        out += fmt::format("\n{}\n", plugin_title(plugin));
-        out += rows.empty() ? "  (no settings with a value)\n" : util::columns(rows, "  ");
+        out << fmt::format("\n{}\n", plugin_title(plugin));
+        out << (rows.empty() ? "  (no settings with a value)\n" : util::columns(rows, "  "));
     }
     if (!resolution.undefined_variables.empty()) {
-        out += "\nundefined variables (they expand to an empty string):\n";
+        out << "\nundefined variables (they expand to an empty string):\n";
         std::vector<std::vector<std::string>> rows;
         for (const auto& var : resolution.undefined_variables) {
             std::string where;
@@ -211,10 +221,78 @@ std::string show_text(const ShowInput& input) {
             }
             rows.push_back({var.name, where, position_text(var.position)});
         }
-        out += util::columns(rows, "  ");
+        out << util::columns(rows, "  ");
+    }
+}
+
+namespace {
+
+/// One entry of show_json's "plugins".
+nlohmann::ordered_json plugin_json(const ResolvedPlugin& plugin, bool reveal) {
+    nlohmann::ordered_json entry;
+    entry["type"] = type_name(plugin.type);
+    entry["name"] = plugin.name;
+    if (plugin.mapper) {
+        entry["mapper"] = *plugin.mapper;
+    }
+    entry["inherit_from"] = plugin.inherit_from ? nlohmann::ordered_json(*plugin.inherit_from) : nullptr;
+    entry["settings"] = nlohmann::ordered_json::array();
+    for (const auto& setting : plugin.settings) {
+        nlohmann::ordered_json s;
+        s["name"] = setting.name;
+        s["value"] = json_value(setting, reveal);
+        s["source"] = std::string(meltano::source_name(setting.source));
+        if (setting.inherited_from) {
+            s["inherited_from"] = *setting.inherited_from;
+        }
+        if (setting.env_var_used) {
+            s["env_var_used"] = *setting.env_var_used;
+        }
+        s["env"] = std::string(setting.env_var);
+        s["sensitive"] = setting.sensitive;
+        auto kind = meltano::setting_kind_name(setting.kind);
+        s["kind"] = kind.empty() ? std::string("string") : std::string(kind);
+        s["custom"] = setting.custom;
+        s["position"] = position_json(setting.position);
+        entry["settings"].push_back(std::move(s));
+    }
+    entry["diagnostics"] = nlohmann::ordered_json::array();
+    for (const auto& d : plugin.diagnostics) {
+        entry["diagnostics"].push_back({{"code", d.code},
+                                        {"severity", d.severity == meltano::Severity::error ? "error" : "warning"},
+                                        {"message", d.message},
+                                        {"file", d.file},
+                                        {"line", d.line},
+                                        {"column", d.column}});
+    }
+    return entry;
+}
+
+nlohmann::ordered_json undefined_json(const meltano::Resolution& resolution) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& var : resolution.undefined_variables) {
+        out.push_back({{"name", var.name},
+                       {"plugin", var.plugin ? nlohmann::ordered_json(*var.plugin) : nullptr},
+                       {"setting", var.setting ? nlohmann::ordered_json(*var.setting) : nullptr},
+                       {"position", position_json(var.position)}});
     }
     return out;
 }
+
+/// `text`, a JSON document dumped with an indent of 2, as the value nested `depth` levels
+/// deep in another such dump.
+void write_nested(std::ostream& out, const std::string& text, int depth) {
+    const std::string indent(static_cast<std::size_t>(2 * depth), ' ');
+    std::size_t start = 0;
+    for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+        out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
+        out << indent;
+        start = nl + 1;
+    }
+    out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
+}
+
+}  // namespace
 
 nlohmann::ordered_json show_json(const ShowInput& input) {
     const auto& resolution = *input.resolution;
@@ -223,56 +301,36 @@ nlohmann::ordered_json show_json(const ShowInput& input) {
     out["revision"] = input.revision ? nlohmann::ordered_json(*input.revision) : nullptr;
     out["plugins"] = nlohmann::ordered_json::array();
     for (const auto& plugin : resolution.plugins) {
+        if (selected(plugin, input.plugins)) {
+            out["plugins"].push_back(plugin_json(plugin, input.reveal));
+        }
+    }
+    out["undefined_variables"] = undefined_json(resolution);
+    return out;
+}
+
+void write_show_json(std::ostream& out, const ShowInput& input) {
+    // The bytes of show_json(input).dump(2) and a newline, one plugin at a time: the whole
+    // document of a 2,000-plugin project is some 40 MB of JSON nodes.
+    const auto& resolution = *input.resolution;
+    const nlohmann::ordered_json environment =
+        resolution.environment ? nlohmann::ordered_json(*resolution.environment) : nullptr;
+    const nlohmann::ordered_json revision =
+        input.revision ? nlohmann::ordered_json(*input.revision) : nullptr;
+    out << "{\n  \"environment\": " << environment.dump(2) << ",\n  \"revision\": "
+        << revision.dump(2) << ",\n  \"plugins\": [";
+    bool first = true;
+    for (const auto& plugin : resolution.plugins) {
         if (!selected(plugin, input.plugins)) {
             continue;
         }
-        nlohmann::ordered_json entry;
-        entry["type"] = type_name(plugin.type);
-        entry["name"] = plugin.name;
-        if (plugin.mapper) {
-            entry["mapper"] = *plugin.mapper;
-        }
-        entry["inherit_from"] = plugin.inherit_from ? nlohmann::ordered_json(*plugin.inherit_from) : nullptr;
-        entry["settings"] = nlohmann::ordered_json::array();
-        for (const auto& setting : plugin.settings) {
-            nlohmann::ordered_json s;
-            s["name"] = setting.name;
-            s["value"] = json_value(setting, input.reveal);
-            s["source"] = std::string(meltano::source_name(setting.source));
-            if (setting.inherited_from) {
-                s["inherited_from"] = *setting.inherited_from;
-            }
-            if (setting.env_var_used) {
-                s["env_var_used"] = *setting.env_var_used;
-            }
-            s["env"] = std::string(setting.env_var);
-            s["sensitive"] = setting.sensitive;
-            auto kind = meltano::setting_kind_name(setting.kind);
-            s["kind"] = kind.empty() ? std::string("string") : std::string(kind);
-            s["custom"] = setting.custom;
-            s["position"] = position_json(setting.position);
-            entry["settings"].push_back(std::move(s));
-        }
-        entry["diagnostics"] = nlohmann::ordered_json::array();
-        for (const auto& d : plugin.diagnostics) {
-            entry["diagnostics"].push_back({{"code", d.code},
-                                            {"severity", d.severity == meltano::Severity::error ? "error" : "warning"},
-                                            {"message", d.message},
-                                            {"file", d.file},
-                                            {"line", d.line},
-                                            {"column", d.column}});
-        }
-        out["plugins"].push_back(std::move(entry));
+        out << (first ? "\n    " : ",\n    ");
+        first = false;
+        write_nested(out, plugin_json(plugin, input.reveal).dump(2), 2);
     }
-    out["undefined_variables"] = nlohmann::ordered_json::array();
-    for (const auto& var : resolution.undefined_variables) {
-        out["undefined_variables"].push_back(
-            {{"name", var.name},
-             {"plugin", var.plugin ? nlohmann::ordered_json(*var.plugin) : nullptr},
-             {"setting", var.setting ? nlohmann::ordered_json(*var.setting) : nullptr},
-             {"position", position_json(var.position)}});
-    }
-    return out;
+    out << (first ? "]" : "\n  ]") << ",\n  \"undefined_variables\": ";
+    write_nested(out, undefined_json(resolution).dump(2), 1);
+    out << "\n}\n";
 }
 
 std::string show_env(const ShowInput& input) {
@@ -287,7 +345,7 @@ std::string show_env(const ShowInput& input) {
         for (const auto& setting : plugin.settings) {
             if (is_redacted(setting, input.reveal)) {
                 for (const auto& name : setting.env_vars) {
-                    secret[name] = true;
+                    secret[std::string(name)] = true;
                 }
             }
         }

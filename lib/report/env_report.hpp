@@ -4,6 +4,7 @@
 /// same configuration diff). Sensitive values are redacted unless `reveal` is set.
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,11 @@ struct ShowInput {
     Style style;
 };
 std::string show_text(const ShowInput& input);
+/// Writes show_text(input), a plugin at a time.
+void write_show_text(std::ostream& out, const ShowInput& input);
 nlohmann::ordered_json show_json(const ShowInput& input);
+/// Writes exactly show_json(input).dump(2) and a newline, without holding the whole document.
+void write_show_json(std::ostream& out, const ShowInput& input);
 /// dotenv lines: the variables Meltano hands each plugin for its settings.
 std::string show_env(const ShowInput& input);
 
