@@ -1,6 +1,7 @@
 // git dataops rollback: restore an earlier promoted tree on a stage with a new commit.
 #include <iostream>
 
+#include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
 #include <dataops/stages/pipeline.hpp>
 #include <dataops/git/repository.hpp>
@@ -26,6 +27,7 @@ struct Options {
     bool dry_run = false;
     bool yes = false;
     std::string format = "text";
+    cli::ColorOption color;
 };
 
 nlohmann::ordered_json result_json(const promote::RollbackResult& result) {
@@ -69,6 +71,7 @@ int run(const Options& options) {
         throw UsageError("--to and --steps cannot be used together");
     }
     auto repository = git::Repository::discover();
+    const report::Style err_style(cli::use_color(options.color, &repository.config(), 2));
     promote::RollbackRequest request;
     request.stage = options.stage;
     request.to = options.to;
@@ -99,7 +102,7 @@ int run(const Options& options) {
         std::cerr << note << '\n';
     }
     for (const auto& diagnostic : result.diagnostics) {
-        std::cerr << report::format_diagnostic(diagnostic);
+        std::cerr << report::format_diagnostic(diagnostic, err_style);
     }
     if (!text) {
         std::cout << result_json(result).dump(2) << '\n';
@@ -149,6 +152,7 @@ int parse_and_run(const std::vector<std::string>& args) {
     app.add_flag("--dry-run", options.dry_run);
     app.add_flag("--yes,-y", options.yes);
     app.add_option("--format", options.format)->check(CLI::IsMember({"text", "json"}));
+    cli::add_color_options(app, options.color);
     cli::parse(app, args);
     return run(options);
 }

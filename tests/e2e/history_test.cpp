@@ -254,4 +254,13 @@ TEST_CASE("rollback refuses a tree that does not validate for the stage", "[e2e]
     CHECK_THAT(result.err, Catch::Contains("tap-authzero"));
     CHECK_THAT(result.err, Catch::Contains("does not validate for environment 'staging'; nothing was pushed"));
     CHECK(w.tip("staging") == before);
+    CHECK(result.err.find('\033') == std::string::npos);
+
+    // Its findings are coloured as the other commands' are, when asked.
+    auto coloured = run_dataops(w, {"rollback", "staging", "--yes", "--color=always"});
+    INFO(describe(coloured));
+    CHECK(coloured.code == 1);
+    CHECK_THAT(coloured.err, Catch::Contains("\033[1;31merror:\033[m"));
+    CHECK(run_dataops(w, {"rollback", "staging", "--yes", "--color=sometimes"}).code == 129);
+    CHECK(w.tip("staging") == before);
 }
