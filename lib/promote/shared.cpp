@@ -124,28 +124,28 @@ Error fetch_error(const stages::Stage& stage, const std::string& err) {
 
 std::vector<Git::Fetched> Git::fetch_all(const std::vector<const stages::Stage*>& stages) const {
     std::vector<Fetched> results(stages.size());
-    if (progress_) {
-        for (std::size_t i = 0; i < stages.size(); ++i) {
+    std::vector<std::size_t> fetched;  ///< stages whose branch is now in our namespace
+    // With progress one at a time, so that git's progress lines never interleave; else all at
+    // once, captured.
+    std::vector<process::Running> running;
+    running.reserve(progress_ ? 0 : stages.size());
+    for (std::size_t i = 0; i < stages.size() && !progress_; ++i) {
+        running.emplace_back(transport_options(fetch_args(*stages[i])));
+    }
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        const stages::Stage& stage = *stages[i];
+        if (progress_) {
             try {
-                results[i].tip = fetch_watched(*stages[i]);
+                if (fetch_watched(stage)) {
+                    fetched.push_back(i);
+                }
             } catch (const Error& error) {
                 results[i].error = error;
             }
+            continue;
         }
-        return results;
-    }
-    std::vector<process::Running> running;
-    running.reserve(stages.size());
-    for (const auto* stage : stages) {
-        running.emplace_back(transport_options(fetch_args(*stage)));
-    }
-    std::vector<std::string> rev_parse = {"rev-parse"};
-    std::vector<std::size_t> fetched;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-        const stages::Stage& stage = *stages[i];
         auto result = running[i].wait();
         if (result.ok()) {
-            rev_parse.push_back(fetch_ref(stage) + "^{commit}");
             fetched.push_back(i);
             continue;
         }
@@ -159,7 +159,12 @@ std::vector<Git::Fetched> Git::fetch_all(const std::vector<const stages::Stage*>
             results[i].error = error;
         }
     }
+    // One rev-parse for every fetched tip.
     if (!fetched.empty()) {
+        std::vector<std::string> rev_parse = {"rev-parse"};
+        for (const std::size_t i : fetched) {
+            rev_parse.push_back(fetch_ref(*stages[i]) + "^{commit}");
+        }
         auto parsed = run(rev_parse);
         auto tips = lines_of(parsed.out);
         if (!parsed.ok() || tips.size() != fetched.size()) {
@@ -211,21 +216,16 @@ std::optional<std::string> Git::remote_tip(const stages::Stage& stage) const {
     return std::nullopt;
 }
 
-std::optional<std::string> Git::fetch_watched(const stages::Stage& stage) const {
-    const std::string local = fetch_ref(stage);
+bool Git::fetch_watched(const stages::Stage& stage) const {
     if (!remote_tip(stage)) {
-        run({"update-ref", "-d", local});
-        return std::nullopt;
+        run({"update-ref", "-d", fetch_ref(stage)});
+        return false;
     }
     auto result = transport(fetch_args(stage));
     if (!result.ok()) {
         throw fetch_error(stage, result.err);
     }
-    auto parsed = run({"rev-parse", "--verify", "--quiet", local + "^{commit}"});
-    if (!parsed.ok()) {
-        throw Error(fmt::format("cannot read '{}' after fetching it", local));
-    }
-    return first_line(parsed.out);
+    return true;
 }
 
 git::Identity Git::identity(const char* variable) const {

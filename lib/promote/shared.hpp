@@ -89,8 +89,8 @@ private:
     process::Options transport_options(std::vector<std::string> args) const;
     process::Result transport(std::vector<std::string> args) const;
     /// One stage's fetch with git's progress: the branch listed first, so a missing one is not
-    /// a failure git reports on the terminal.
-    std::optional<std::string> fetch_watched(const stages::Stage& stage) const;
+    /// a failure git reports on the terminal. False when the remote has no such branch.
+    bool fetch_watched(const stages::Stage& stage) const;
 
     std::string cwd_;
     bool progress_ = false;
