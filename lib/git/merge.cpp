@@ -135,7 +135,13 @@ struct ObjectStore::Impl {
 ObjectStore::ObjectStore(const std::string& git_dir) : impl_(std::make_unique<Impl>()) {
     // Reference-counted by libgit2: the first store pays the start-up, the last one shuts down.
     check(git_libgit2_init(), "cannot initialise libgit2");
+    // Strict creation reads the header of every entry of a tree or commit we write, to check it
+    // exists: 26.5% of `promote --dry-run` on 20,000 files (138 -> 105 ms without). We only write
+    // trees from merge indexes whose entries come from trees in this repository or are blobs the
+    // merge has just written, and commits on a tree and parents looked up first; merge_test checks
+    // the objects are there. Process-wide, and this file is the only libgit2 user.
     try {
+        check(git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0), "cannot configure libgit2");
         git_repository* raw = nullptr;
         check(git_repository_open_ext(&raw, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr),
               fmt::format("cannot open the repository '{}'", git_dir));
