@@ -1,4 +1,5 @@
 #include <dataops/git/merge.hpp>
+#include <dataops/git/merge_ort.hpp>
 
 #include <git2.h>
 
@@ -37,6 +38,7 @@ using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
 using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
 using SignaturePtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
 using ObjectPtr = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
 using TreeEntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
 using ConflictIteratorPtr =
     std::unique_ptr<git_index_conflict_iterator, Deleter<git_index_conflict_iterator, git_index_conflict_iterator_free>>;
@@ -116,6 +118,7 @@ Identity parse_identity(const std::string& line) {
 
 struct ObjectStore::Impl {
     RepositoryPtr repository;
+    std::string git_dir;
 
     CommitPtr commit(const std::string& hex) const {
         git_oid oid = to_oid(hex);
@@ -146,6 +149,7 @@ ObjectStore::ObjectStore(const std::string& git_dir) : impl_(std::make_unique<Im
         check(git_repository_open_ext(&raw, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr),
               fmt::format("cannot open the repository '{}'", git_dir));
         impl_->repository.reset(raw);
+        impl_->git_dir = git_dir;
     } catch (...) {
         git_libgit2_shutdown();
         throw;
@@ -186,7 +190,12 @@ bool ObjectStore::is_ancestor(const std::string& ancestor, const std::string& de
     return result == 1;
 }
 
-MergeOutcome ObjectStore::merge_theirs(const std::string& ours, const std::string& theirs) const {
+MergeOutcome ObjectStore::merge_theirs(const std::string& ours, const std::string& theirs, MergeEngine engine) const {
+    if (engine == MergeEngine::git) {
+        if (auto outcome = merge_theirs_with_git(*this, ours, theirs)) {
+            return std::move(*outcome);
+        }
+    }
     auto our_commit = impl_->commit(ours);
     auto their_commit = impl_->commit(theirs);
     git_merge_options options = GIT_MERGE_OPTIONS_INIT;
@@ -238,6 +247,78 @@ MergeOutcome ObjectStore::merge_theirs(const std::string& ours, const std::strin
     check(git_index_write_tree_to(&tree, index.get(), impl_->repository.get()), "cannot write the merged tree");
     outcome.tree = to_hex(tree);
     return outcome;
+}
+
+const std::string& ObjectStore::git_dir() const {
+    return impl_->git_dir;
+}
+
+std::string ObjectStore::read_blob(const std::string& id) const {
+    git_oid oid = to_oid(id);
+    git_blob* raw = nullptr;
+    check(git_blob_lookup(&raw, impl_->repository.get(), &oid), fmt::format("cannot read blob '{}'", id));
+    BlobPtr blob(raw);
+    const auto* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
+    return std::string(data, static_cast<std::size_t>(git_blob_rawsize(blob.get())));
+}
+
+std::optional<ObjectStore::Entry> ObjectStore::entry_at(const std::string& tree, const std::string& path) const {
+    TreePtr root = impl_->tree(tree);
+    git_tree_entry* raw = nullptr;
+    if (git_tree_entry_bypath(&raw, root.get(), path.c_str()) < 0) {
+        return std::nullopt;
+    }
+    TreeEntryPtr entry(raw);
+    Entry found;
+    found.id = to_hex(*git_tree_entry_id(entry.get()));
+    switch (git_tree_entry_filemode(entry.get())) {
+    case GIT_FILEMODE_TREE:
+        found.kind = "directory";
+        break;
+    case GIT_FILEMODE_LINK:
+        found.kind = "symlink";
+        break;
+    case GIT_FILEMODE_COMMIT:
+        found.kind = "submodule";
+        break;
+    default:
+        found.kind = "file";
+        break;
+    }
+    return found;
+}
+
+std::string ObjectStore::write_blob(std::string_view content) const {
+    git_oid oid;
+    check(git_blob_create_from_buffer(&oid, impl_->repository.get(), content.data(), content.size()),
+          "cannot write a blob");
+    return to_hex(oid);
+}
+
+std::string ObjectStore::replace_blobs(const std::string& tree,
+                                       const std::vector<std::pair<std::string, std::string>>& path_to_blob) const {
+    TreePtr baseline = impl_->tree(tree);
+    std::vector<git_tree_update> updates;
+    updates.reserve(path_to_blob.size());
+    for (const auto& [path, blob] : path_to_blob) {
+        git_tree_entry* raw = nullptr;
+        check(git_tree_entry_bypath(&raw, baseline.get(), path.c_str()),
+              fmt::format("cannot find '{}' in tree '{}'", path, tree));
+        TreeEntryPtr entry(raw);
+        if (git_tree_entry_type(entry.get()) != GIT_OBJECT_BLOB) {
+            throw Error(fmt::format("'{}' is not a file in tree '{}'", path, tree));
+        }
+        git_tree_update update{};
+        update.action = GIT_TREE_UPDATE_UPSERT;
+        update.id = to_oid(blob);
+        update.filemode = git_tree_entry_filemode(entry.get());
+        update.path = path.c_str();
+        updates.push_back(update);
+    }
+    git_oid id;
+    check(git_tree_create_updated(&id, impl_->repository.get(), baseline.get(), updates.size(), updates.data()),
+          "cannot write the merged tree");
+    return to_hex(id);
 }
 
 std::vector<TreeChange> ObjectStore::diff_trees(const std::optional<std::string>& from, const std::string& to) const {

@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dataops::git {
@@ -28,6 +30,12 @@ struct MergeOutcome {
     std::optional<std::string> tree;
     /// Sorted by path; empty when `tree` is set.
     std::vector<MergeConflict> conflicts;
+};
+
+/// Which merge machinery ObjectStore::merge_theirs uses.
+enum class MergeEngine {
+    git,      ///< git's merge-ort (`git merge-tree`), libgit2 when git is older than 2.38
+    libgit2,  ///< libgit2's merge only
 };
 
 /// One path that differs between two trees.
@@ -78,12 +86,33 @@ public:
     /// tree. Conflicts that -X theirs does not resolve (modify/delete, file/directory, ...) are
     /// returned, not thrown. Throws dataops::Error for libgit2 failures.
     ///
-    /// One known difference: when both sides edit a file near the same lines and the edits can
-    /// be lined up in more than one way, libgit2 (1.5, and its newest release too) lines them up
-    /// with the Myers diff, as git's merge-recursive does, while git's default merge-ort always
-    /// uses the histogram diff; the two trees can then differ in that file. merge_test pins a
-    /// minimal example and keeps such cases rare among random histories.
-    MergeOutcome merge_theirs(const std::string& ours, const std::string& theirs) const;
+    /// MergeEngine::git (the default) asks the user's git for merge-ort's own result (see
+    /// merge_ort.hpp), so that line alignment (histogram diff), rename and directory-rename
+    /// detection and the user's merge configuration are exactly `git pull`'s; with a git older
+    /// than 2.38 it merges with libgit2. MergeEngine::libgit2 merges with libgit2 only: the same
+    /// tree except where both sides edit a file near the same lines and the edits can be lined up
+    /// in more than one way (libgit2 1.5 has only the Myers diff, as git's merge-recursive), or
+    /// where merge-ort detects a directory rename.
+    MergeOutcome merge_theirs(const std::string& ours, const std::string& theirs,
+                              MergeEngine engine = MergeEngine::git) const;
+
+    /// The repository's git directory, as opened.
+    const std::string& git_dir() const;
+    /// The content of a blob. Throws dataops::Error when there is no such blob.
+    std::string read_blob(const std::string& id) const;
+    /// What `path` names in `tree`: its id and "file", "symlink", "submodule" or "directory";
+    /// nullopt when nothing is there.
+    struct Entry {
+        std::string id;
+        std::string_view kind;
+    };
+    std::optional<Entry> entry_at(const std::string& tree, const std::string& path) const;
+    /// Write a blob; returns its id.
+    std::string write_blob(std::string_view content) const;
+    /// `tree` with the blobs at some paths replaced (each path must name a blob in `tree`; its
+    /// mode is kept). Returns the new tree's id.
+    std::string replace_blobs(const std::string& tree,
+                              const std::vector<std::pair<std::string, std::string>>& path_to_blob) const;
 
     /// The paths that differ from tree `from` (absent: the empty tree) to tree `to`, sorted.
     std::vector<TreeChange> diff_trees(const std::optional<std::string>& from, const std::string& to) const;
