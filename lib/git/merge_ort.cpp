@@ -87,6 +87,15 @@ bool is_conflict(const MergeTreeOutput::Message& message) {
     return message.type.rfind("CONFLICT", 0) == 0;
 }
 
+/// Conflicts that what each side holds at the path explains; for the others (renames, directory
+/// renames) git's own message says more.
+bool described_by_sides(const MergeTreeOutput::Message& message) {
+    static const std::set<std::string, std::less<>> types = {
+        "CONFLICT (modify/delete)", "CONFLICT (file/directory)", "CONFLICT (distinct modes)",
+        "CONFLICT (distinct types)", "CONFLICT (contents)",      "CONFLICT (binary)"};
+    return types.count(message.type) != 0 || message.type.rfind("CONFLICT (submodule", 0) == 0;
+}
+
 /// What each side did to a path, in the words ObjectStore's libgit2 merge uses; nullopt when the
 /// path is on neither side (a rename's conflict), which only git's own message describes.
 std::optional<std::string> describe(const ObjectStore& store, const std::string& our_tree,
@@ -126,7 +135,9 @@ std::string git_reason(const MergeTreeOutput::Message& message, const std::strin
             text.replace(at, id.size(), name);
         }
     }
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '.')) {
+    // git wraps its messages: one line, for "conflict in 'path': <reason>".
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    while (!text.empty() && (text.back() == ' ' || text.back() == '.')) {
         text.pop_back();
     }
     auto type = message.type;
@@ -329,7 +340,9 @@ std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, cons
         for (const auto& path : message.paths) {
             const std::string p = original(path);
             unresolved.insert(p);
-            git_reasons.emplace(p, git_reason(message, ours, theirs));
+            if (!described_by_sides(message)) {
+                git_reasons.emplace(p, git_reason(message, ours, theirs));
+            }
         }
     }
     std::map<std::string, std::map<int, const MergeTreeOutput::Entry*>> stages;
@@ -348,19 +361,21 @@ std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, cons
             for (const auto& [entry_path, by_stage] : stages) {
                 in_base = in_base || (original(entry_path) == path && by_stage.count(1) != 0);
             }
-            auto reason = describe(store, our_tree, their_tree, path, in_base);
-            if (!reason) {
-                auto found = git_reasons.find(path);
-                reason = found != git_reasons.end() ? found->second : std::string("conflict");
+            std::optional<std::string> reason;
+            if (auto found = git_reasons.find(path); found != git_reasons.end()) {
+                reason = found->second;
+            } else {
+                reason = describe(store, our_tree, their_tree, path, in_base);
             }
-            outcome.conflicts.push_back({path, std::move(*reason)});
+            outcome.conflicts.push_back({path, reason.value_or("conflict")});
         }
         return outcome;  // a std::set: sorted by path already
     }
 
     std::vector<std::pair<std::string, std::string>> replacements;
+    std::set<std::string> replaced;
     for (const auto& message : parsed->messages) {
-        if (!is_conflict(message)) {
+        if (!is_conflict(message) || !replaced.insert(message.paths.front()).second) {
             continue;
         }
         const std::string& path = message.paths.front();

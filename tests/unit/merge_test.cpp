@@ -333,6 +333,40 @@ TEST_CASE("a repository that sets its own conflict-marker-size still merges, wit
     CHECK(merged.tree == git_merge(repo, ours, theirs).tree);
 }
 
+TEST_CASE("a directory renamed by the source stops the promotion as it stops git merge", "[merge]") {
+    // merge-ort notices that the source moved models/ to transform/ while the target added a file
+    // under models/: git merge stops with a conflict (file location) and so does the promotion;
+    // libgit2 alone knows no directory renames and would leave the file behind.
+    TempRepo repo;
+    auto base = commit_files(repo, {{"models/a.sql", "select 1\n"}, {"models/b.sql", "select 2\n"}}, {}, "base");
+    auto ours = commit_files(repo, {{"models/a.sql", "select 1\n"}, {"models/b.sql", "select 2\n"},
+                                    {"models/new.sql", "select 3\n"}}, {base}, "ours");
+    auto theirs = commit_files(repo, {{"transform/a.sql", "select 1\n"}, {"transform/b.sql", "select 2\n"}},
+                               {base}, "theirs");
+    ObjectStore store(repo.path() + "/.git");
+    auto merged = store.merge_theirs(ours, theirs);
+    CHECK_FALSE(merged.tree);
+    std::set<std::string> paths;
+    for (const auto& conflict : merged.conflicts) {
+        INFO(conflict.path << ": " << conflict.reason);
+        CHECK_FALSE(conflict.reason.empty());
+        CHECK(conflict.reason.find(ours) == std::string::npos);
+        CHECK(conflict.reason.find('\n') == std::string::npos);
+        paths.insert(conflict.path);
+    }
+    auto git = git_merge(repo, ours, theirs);
+    CHECK_FALSE(git.tree);
+    for (const auto& path : git.conflicts) {
+        CHECK(paths.count(path) == 1);
+    }
+    REQUIRE(merged.conflicts.size() == 2);
+    // git's own words (they vary with git's version), the commits named as target and source.
+    CHECK_THAT(merged.conflicts[0].reason, Catch::Contains("models/new.sql added in target") &&
+                                               Catch::Contains("renamed in source") &&
+                                               Catch::Contains("transform/new.sql"));
+    CHECK(store.merge_theirs(ours, theirs, MergeEngine::libgit2).tree);
+}
+
 TEST_CASE("merge-tree's output is taken apart field by field", "[merge]") {
     using dataops::git::parse_merge_tree_output;
     const std::string tree(40, 'a');
