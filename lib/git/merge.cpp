@@ -69,22 +69,6 @@ std::string_view kind_of(const git_index_entry* entry) {
     }
 }
 
-/// Say what each side did to a path git and libgit2 cannot merge. "target" is ours (the branch
-/// promoted into), "source" is theirs.
-std::string describe_conflict(const git_index_entry* base, const git_index_entry* ours, const git_index_entry* theirs) {
-    if (ours != nullptr && theirs != nullptr) {
-        std::string_view verb = base != nullptr ? "modified" : "added";
-        if (kind_of(ours) != kind_of(theirs)) {
-            return fmt::format("{} as a {} by target, as a {} by source", verb, kind_of(ours), kind_of(theirs));
-        }
-        return fmt::format("{} by both", verb);
-    }
-    if (base != nullptr) {
-        return ours != nullptr ? "modified by target, deleted by source" : "deleted by target, modified by source";
-    }
-    return ours != nullptr ? "added by target" : "added by source";
-}
-
 }  // namespace
 
 Identity parse_identity(const std::string& line) {
@@ -218,22 +202,26 @@ MergeOutcome ObjectStore::merge_theirs(const std::string& ours, const std::strin
         TreePtr our_tree = impl_->tree(tree_of(ours));
         TreePtr their_tree = impl_->tree(tree_of(theirs));
         // A side missing from the conflict may have a directory there rather than nothing.
-        auto directory_at = [](git_tree* tree, const char* path) {
+        auto kind = [](const git_index_entry* entry, git_tree* tree,
+                       const char* path) -> std::optional<std::string_view> {
+            if (entry != nullptr) {
+                return kind_of(entry);
+            }
             git_tree_entry* raw_entry = nullptr;
             if (git_tree_entry_bypath(&raw_entry, tree, path) < 0) {
-                return false;  // not there at all: a plain deletion
+                return std::nullopt;  // not there at all: a plain deletion
             }
-            TreeEntryPtr entry(raw_entry);
-            return git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE;
+            TreeEntryPtr tree_entry(raw_entry);
+            if (git_tree_entry_type(tree_entry.get()) == GIT_OBJECT_TREE) {
+                return "directory";
+            }
+            return std::nullopt;
         };
         while ((code = git_index_conflict_next(&base, &our_entry, &their_entry, iterator.get())) == 0) {
             const git_index_entry* any = our_entry != nullptr ? our_entry : their_entry != nullptr ? their_entry : base;
-            std::string reason = describe_conflict(base, our_entry, their_entry);
-            if (our_entry == nullptr && directory_at(our_tree.get(), any->path)) {
-                reason = fmt::format("file/directory: a directory in target, a {} in source", kind_of(their_entry));
-            } else if (their_entry == nullptr && directory_at(their_tree.get(), any->path)) {
-                reason = fmt::format("file/directory: a {} in target, a directory in source", kind_of(our_entry));
-            }
+            std::string reason = describe_sides(kind(our_entry, our_tree.get(), any->path),
+                                                kind(their_entry, their_tree.get(), any->path), base != nullptr)
+                                     .value_or("conflict");
             outcome.conflicts.push_back({any->path, std::move(reason)});
         }
         if (code != GIT_ITEROVER) {

@@ -96,34 +96,6 @@ bool described_by_sides(const MergeTreeOutput::Message& message) {
     return types.count(message.type) != 0 || message.type.rfind("CONFLICT (submodule", 0) == 0;
 }
 
-/// What each side did to a path, in the words ObjectStore's libgit2 merge uses; nullopt when the
-/// path is on neither side (a rename's conflict), which only git's own message describes.
-std::optional<std::string> describe(const ObjectStore& store, const std::string& our_tree,
-                                    const std::string& their_tree, const std::string& path, bool in_base) {
-    auto ours = store.entry_at(our_tree, path);
-    auto theirs = store.entry_at(their_tree, path);
-    if (ours && theirs) {
-        if (ours->kind == "directory" && theirs->kind != "directory") {
-            return fmt::format("file/directory: a directory in target, a {} in source", theirs->kind);
-        }
-        if (theirs->kind == "directory" && ours->kind != "directory") {
-            return fmt::format("file/directory: a {} in target, a directory in source", ours->kind);
-        }
-        std::string_view verb = in_base ? "modified" : "added";
-        if (ours->kind != theirs->kind) {
-            return fmt::format("{} as a {} by target, as a {} by source", verb, ours->kind, theirs->kind);
-        }
-        return fmt::format("{} by both", verb);
-    }
-    if (ours) {
-        return std::string(in_base ? "modified by target, deleted by source" : "added by target");
-    }
-    if (theirs) {
-        return std::string(in_base ? "deleted by target, modified by source" : "added by source");
-    }
-    return std::nullopt;
-}
-
 /// git's message without its `CONFLICT (type): ` prefix, the commits it names as target/source.
 std::string git_reason(const MergeTreeOutput::Message& message, const std::string& ours, const std::string& theirs) {
     std::string text = message.text;
@@ -148,6 +120,30 @@ std::string git_reason(const MergeTreeOutput::Message& message, const std::strin
 }
 
 }  // namespace
+
+std::optional<std::string> describe_sides(std::optional<std::string_view> target,
+                                          std::optional<std::string_view> source, bool in_base) {
+    if (target && source) {
+        if (*target == "directory" && *source != "directory") {
+            return fmt::format("file/directory: a directory in target, a {} in source", *source);
+        }
+        if (*source == "directory" && *target != "directory") {
+            return fmt::format("file/directory: a {} in target, a directory in source", *target);
+        }
+        std::string_view verb = in_base ? "modified" : "added";
+        if (*target != *source) {
+            return fmt::format("{} as a {} by target, as a {} by source", verb, *target, *source);
+        }
+        return fmt::format("{} by both", verb);
+    }
+    if (target) {
+        return std::string(in_base ? "modified by target, deleted by source" : "added by target");
+    }
+    if (source) {
+        return std::string(in_base ? "deleted by target, modified by source" : "added by source");
+    }
+    return std::nullopt;
+}
 
 std::optional<MergeTreeOutput> parse_merge_tree_output(std::string_view out, bool conflicted) {
     MergeTreeOutput parsed;
@@ -346,8 +342,12 @@ std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, cons
         }
     }
     std::map<std::string, std::map<int, const MergeTreeOutput::Entry*>> stages;
+    std::set<std::string> in_base;  // original paths the merge base had
     for (const auto& entry : parsed->entries) {
         stages[entry.path][entry.stage] = &entry;
+        if (entry.stage == 1) {
+            in_base.insert(original(entry.path));
+        }
         if (resolvable.count(entry.path) == 0) {
             unresolved.insert(original(entry.path));  // conflicted, and no message says -X theirs settles it
         }
@@ -356,16 +356,16 @@ std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, cons
     if (!unresolved.empty()) {
         const std::string our_tree = store.tree_of(ours);
         const std::string their_tree = store.tree_of(theirs);
+        auto kind_at = [&](const std::string& tree, const std::string& path) -> std::optional<std::string_view> {
+            auto entry = store.entry_at(tree, path);
+            return entry ? std::optional<std::string_view>(entry->kind) : std::nullopt;
+        };
         for (const auto& path : unresolved) {
-            bool in_base = false;
-            for (const auto& [entry_path, by_stage] : stages) {
-                in_base = in_base || (original(entry_path) == path && by_stage.count(1) != 0);
-            }
             std::optional<std::string> reason;
             if (auto found = git_reasons.find(path); found != git_reasons.end()) {
                 reason = found->second;
             } else {
-                reason = describe(store, our_tree, their_tree, path, in_base);
+                reason = describe_sides(kind_at(our_tree, path), kind_at(their_tree, path), in_base.count(path) != 0);
             }
             outcome.conflicts.push_back({path, reason.value_or("conflict")});
         }

@@ -59,6 +59,13 @@ inline constexpr std::size_t ort_marker_size = 31;
 std::optional<std::string> take_theirs(std::string_view merged, std::size_t marker_size,
                                        bool theirs_ends_with_newline);
 
+/// What each side did to a conflicted path, in the words both merge engines use, from what each
+/// side holds there ("file", "symlink", "submodule", "directory"; nullopt: nothing) and whether
+/// the merge base had it: "modified by target, deleted by source", "file/directory: a file in
+/// target, a directory in source", ... nullopt when neither side holds the path (a rename).
+std::optional<std::string> describe_sides(std::optional<std::string_view> target,
+                                          std::optional<std::string_view> source, bool in_base);
+
 /// ObjectStore::merge_theirs with MergeEngine::git. nullopt when git cannot merge this way (older
 /// than 2.38, or it failed) or its result cannot be taken apart; the caller then merges with
 /// libgit2, which reports any real failure.
