@@ -326,14 +326,17 @@ struct PreparedPlugin {
     std::vector<const SettingDefinition*> all_settings;
     std::vector<const SettingDefinition*> extra_settings;
     std::vector<const SettingDefinition*> defs;  ///< all_settings then extra_settings
-    /// Per def, the variables Meltano reads it from (list 2d) and writes it to (list 2d+1).
+    /// Per def, the variables Meltano reads it from (list d). The variables it writes are built
+    /// on request (write_prefix_vars): on a long `inherit_from` chain every setting writes one
+    /// per ancestor, and building them all made a 3,000-plugin chain cost gigabytes.
     NameLists env_names;
     std::unordered_map<std::string_view, std::uint32_t> by_name;
     std::vector<std::uint32_t> sorted;  ///< def indices by name, for prefix scans
-    std::vector<std::string> read_prefixes;
-    std::vector<std::string> write_prefixes;
-    std::vector<std::string> read_prefix_vars;   ///< to_env_var(prefix, "") of read_prefixes
-    std::vector<std::string> write_prefix_vars;  ///< to_env_var(prefix, "") of write_prefixes
+    std::vector<std::string> read_prefix_vars;  ///< to_env_var(prefix, "") of name, namespace
+    /// This plugin's own part of the write prefixes (see write_prefix_vars), converted: name and
+    /// namespace, then for a chain's root the base plugin's; and MELTANO_<VERB>.
+    std::vector<std::string> own_write_prefix_vars;
+    std::string verb_prefix_var;
     FlatConfig yml;  ///< config_with_extras, flattened
     /// Parallel to defs: where the name (or the first alias) is in `yml`, and the first alias whose
     /// value differs from it (-1 for none). Both depend only on the plugin, not the environment.
@@ -366,6 +369,7 @@ public:
 namespace {
 
 EnvList env_list(const std::vector<EnvEntry>& entries, bool stringify);
+
 
 /// Appends names not already in `out`. A long `inherit_from` chain gives every setting one
 /// name per ancestor, so past a few names the check uses a set instead of a scan (which made
@@ -406,6 +410,25 @@ std::vector<std::string> uniques(std::vector<std::string> in) {
         names.push(std::move(s));
     }
     return out;
+}
+
+/// ProjectPlugin.env_prefixes(for_writing=True), converted to variable prefixes: the plugin's
+/// name and namespace, then its parent's prefixes (recursively), then MELTANO_<VERB>, without
+/// repeats. Built on request by walking the chain: on a chain of n plugins it has n entries.
+std::vector<std::string> write_prefix_vars(const PreparedProject& prep, std::size_t index) {
+    std::vector<const PreparedPlugin*> chain;
+    for (int cur = static_cast<int>(index); cur >= 0;
+         cur = prep.plugins[static_cast<std::size_t>(cur)].parent) {
+        chain.push_back(&prep.plugins[static_cast<std::size_t>(cur)]);
+    }
+    std::vector<std::string> all;
+    for (const auto* pp : chain) {
+        all.insert(all.end(), pp->own_write_prefix_vars.begin(), pp->own_write_prefix_vars.end());
+    }
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        all.push_back((*it)->verb_prefix_var);
+    }
+    return uniques(std::move(all));
 }
 
 std::string dashes_to_underscores(std::string s) {
@@ -468,12 +491,11 @@ std::string join_env_var(const std::string& converted_prefix, std::string_view n
     return out;
 }
 
-void compute_env_names(const PreparedPlugin& pp, const SettingDefinition& def,
-                       std::vector<std::string>& read, std::vector<std::string>& write) {
+void compute_read_names(const PreparedPlugin& pp, const SettingDefinition& def,
+                        std::vector<std::string>& read) {
     // Same names, in the same first-occurrence order, as collecting every candidate and
     // dropping repeats; built without the intermediate lists.
     read.clear();
-    write.clear();
     const std::string name = to_env_var("", def.name);
     read.reserve(pp.read_prefix_vars.size() * (1 + def.aliases.size()) + def.env_aliases.size());
     UniqueNames reads(read);
@@ -491,12 +513,20 @@ void compute_env_names(const PreparedPlugin& pp, const SettingDefinition& def,
             reads.push(alias);
         }
     }
-    write.reserve(1 + pp.write_prefix_vars.size() + def.env_aliases.size());
+}
+
+/// The variables Meltano writes a setting to (ProjectPlugin.env_prefixes(for_writing=True)):
+/// the setting's own `env:`, every write prefix joined with its name, its env aliases.
+std::vector<std::string> compute_write_names(const std::vector<std::string>& prefix_vars,
+                                             const SettingDefinition& def) {
+    std::vector<std::string> write;
+    write.reserve(1 + prefix_vars.size() + def.env_aliases.size());
     UniqueNames writes(write);
     if (def.env) {
         writes.push(*def.env);
     }
-    for (const auto& p : pp.write_prefix_vars) {
+    const std::string name = to_env_var("", def.name);
+    for (const auto& p : prefix_vars) {
         writes.push(join_env_var(p, def.name, name));
     }
     for (const auto& alias : def.env_aliases) {
@@ -504,6 +534,7 @@ void compute_env_names(const PreparedPlugin& pp, const SettingDefinition& def,
             writes.push(alias);
         }
     }
+    return write;
 }
 
 void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
@@ -572,11 +603,10 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
     // by name, then custom definitions for configured keys nothing defines.
     std::vector<const SettingDefinition*> base_all;
     std::vector<const SettingDefinition*> base_extra;
-    std::vector<std::string> parent_write_prefixes;
+    std::vector<std::string> root_write_prefixes;  ///< the base plugin's, for a chain's root
     if (parent) {
         base_all = parent->all_settings;
         base_extra = parent->extra_settings;
-        parent_write_prefixes = parent->write_prefixes;
     } else {
         std::string base_name = pp.meltano_name;
         std::vector<std::pair<std::string, Json>> base_defaults;
@@ -586,12 +616,12 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
             }
             base_name = lock->name;
             base_defaults = lock->extras;
-            parent_write_prefixes = {lock->name, lock->namespace_name.value_or("")};
+            root_write_prefixes = {lock->name, lock->namespace_name.value_or("")};
         } else if (link.kind == PluginParent::Kind::custom && !link.cycle) {
             for (const auto& s : plugin.settings) {
                 base_all.push_back(&s);
             }
-            parent_write_prefixes = {pp.meltano_name, pp.namespace_name};
+            root_write_prefixes = {pp.meltano_name, pp.namespace_name};
         }
         // BasePlugin.extra_settings: the class's extras with the definition's defaults, plus a
         // definition (with its default) for every flattened default nothing else names.
@@ -664,26 +694,23 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         pp.yml.put(e.key, std::move(e.value), std::move(e.position));
     }
 
-    pp.read_prefixes = uniques({pp.meltano_name, pp.namespace_name});
-    std::vector<std::string> wp{pp.meltano_name, pp.namespace_name};
-    wp.insert(wp.end(), parent_write_prefixes.begin(), parent_write_prefixes.end());
-    wp.push_back(fmt::format("meltano_{}", plugin_type_verb(pp.meltano_type)));
-    wp.erase(std::remove(wp.begin(), wp.end(), std::string()), wp.end());
-    pp.write_prefixes = uniques(std::move(wp));
-    for (const auto& p : pp.read_prefixes) {
+    for (const auto& p : uniques({pp.meltano_name, pp.namespace_name})) {
         pp.read_prefix_vars.push_back(to_env_var(p, ""));
     }
-    for (const auto& p : pp.write_prefixes) {
-        pp.write_prefix_vars.push_back(to_env_var(p, ""));
+    std::vector<std::string> wp{pp.meltano_name, pp.namespace_name};
+    wp.insert(wp.end(), root_write_prefixes.begin(), root_write_prefixes.end());
+    for (const auto& p : uniques(std::move(wp))) {
+        if (!p.empty()) {
+            pp.own_write_prefix_vars.push_back(to_env_var(p, ""));
+        }
     }
+    pp.verb_prefix_var = to_env_var(fmt::format("meltano_{}", plugin_type_verb(pp.meltano_type)), "");
 
     {
         std::vector<std::string> read;
-        std::vector<std::string> write;
         for (std::size_t d = 0; d < pp.defs.size(); ++d) {
-            compute_env_names(pp, *pp.defs[d], read, write);
+            compute_read_names(pp, *pp.defs[d], read);
             pp.env_names.add(read);
-            pp.env_names.add(write);
             pp.by_name.emplace(pp.defs[d]->name, static_cast<std::uint32_t>(d));
         }
         pp.env_names.finish();
@@ -721,7 +748,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         pp.yml_first[d] = first;
         pp.yml_conflict[d] = conflict;
         pp.read_hash_begin.push_back(static_cast<std::uint32_t>(pp.read_hashes.size()));
-        for (const std::string_view n : pp.env_names[2 * d]) {
+        for (const std::string_view n : pp.env_names[d]) {
             const std::string_view key = !n.empty() && n.front() == '!' ? n.substr(1) : n;
             pp.read_hashes.push_back(std::hash<std::string_view>{}(key));
         }
@@ -846,7 +873,7 @@ struct Ctx {
     FlatConfig env_flat;
     std::deque<SettingDefinition>* orphan_store = nullptr;
     std::vector<const SettingDefinition*> orphan_defs;
-    std::vector<const NameLists*> orphan_names;  ///< lists 0 (read) and 1 (write)
+    std::vector<const NameLists*> orphan_names;  ///< list 0: the variables it is read from
     std::unordered_map<std::string_view, std::uint32_t> orphan_by_name;
 
     std::size_t size() const { return pp->defs.size() + orphan_defs.size(); }
@@ -854,13 +881,17 @@ struct Ctx {
         return i < pp->defs.size() ? pp->defs[i] : orphan_defs[i - pp->defs.size()];
     }
     std::span<const std::string_view> reads(std::size_t i) const {
-        return i < pp->defs.size() ? pp->env_names[2 * i]
-                                   : (*orphan_names[i - pp->defs.size()])[0];
+        return i < pp->defs.size() ? pp->env_names[i] : (*orphan_names[i - pp->defs.size()])[0];
     }
-    std::span<const std::string_view> writes(std::size_t i) const {
-        return i < pp->defs.size() ? pp->env_names[2 * i + 1]
-                                   : (*orphan_names[i - pp->defs.size()])[1];
+    /// The plugin's write_prefix_vars, built on first use.
+    const std::vector<std::string>& write_prefixes() {
+        if (!write_prefixes_) {
+            write_prefixes_ = write_prefix_vars(*prepared, pp->index);
+        }
+        return *write_prefixes_;
     }
+    const PreparedProject* prepared = nullptr;
+    std::optional<std::vector<std::string>> write_prefixes_;
     const EnvList* plugin_env = nullptr;     ///< the prepared plugin's
     /// The environment's `env:`: shared by every plugin when it references no variable, else
     /// `own_env_level`, expanded against this plugin's variables.
@@ -1299,6 +1330,23 @@ std::string stringify(const SettingDefinition& def, const Json& value) {
     return python_json_dumps(value);
 }
 
+/// Whether compute_write_names(prefix_vars, def) holds `name`, without building the list.
+bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefinition& def,
+                 std::string_view name) {
+    if (def.env && *def.env == name) {
+        return true;
+    }
+    for (const auto& alias : def.env_aliases) {
+        if (alias == name && (alias.empty() || alias.front() != '!')) {
+            return true;
+        }
+    }
+    const std::string converted = to_env_var("", def.name);
+    return std::any_of(prefix_vars.begin(), prefix_vars.end(), [&](const std::string& p) {
+        return join_env_var(p, def.name, converted) == name;
+    });
+}
+
 /// One variable of the plugin's non-extra settings as Meltano's as_env(extras=False) writes it
 /// (the last non-null setting writing that name wins), for expanding extras.
 std::optional<std::string> non_extra_var(Ctx& c, std::string_view name) {
@@ -1307,8 +1355,7 @@ std::optional<std::string> non_extra_var(Ctx& c, std::string_view name) {
         if (!def.name.empty() && def.name.front() == '_') {
             continue;
         }
-        const auto& writes = c.writes(i);
-        if (std::find(writes.begin(), writes.end(), name) == writes.end()) {
+        if (!writes_name(c.write_prefixes(), def, name)) {
             continue;
         }
         const Result& r = get(c, static_cast<std::uint32_t>(i), true);
@@ -1922,6 +1969,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         const PreparedPlugin& pp = prepared->plugins[i];
         c.shared = &shared;
         c.pp = &pp;
+        c.prepared = prepared.get();
         c.plugin = &project.plugins[i];
         c.parent = pp.parent >= 0 ? &ctxs[static_cast<std::size_t>(pp.parent)] : nullptr;
         c.orphan_store = &storage->orphans;
@@ -1969,11 +2017,9 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             c.orphan_by_name.emplace(def->name, static_cast<std::uint32_t>(c.size()));
             c.orphan_defs.push_back(def);
             std::vector<std::string> read;
-            std::vector<std::string> write;
-            compute_env_names(pp, *def, read, write);
+            compute_read_names(pp, *def, read);
             NameLists& names = storage->names.emplace_back();
             names.add(read);
-            names.add(write);
             names.finish();
             c.orphan_names.push_back(&names);
         }
@@ -2031,6 +2077,8 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         out.namespace_name = pp.namespace_name;
         out.variant = pp.variant;
         out.plugin = &plugin;
+        out.prepared = prepared.get();
+        out.index = i;
         out.settings.reserve(c.size());
         for (std::uint32_t d = 0; d < c.size(); ++d) {
             get(c, d, true);
@@ -2050,7 +2098,6 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             s.env_var_used = r.env_var_used;
             const auto& read = c.reads(d);
             s.env_var = read.empty() ? std::string_view() : read.front();
-            s.env_vars = c.writes(d);
             s.kind = def.kind;
             s.sensitive = def.sensitive;
             s.hidden = def.hidden;
@@ -2078,15 +2125,27 @@ std::string stringify_value(const ResolvedSetting& setting) {
     return stringify(setting.definition ? *setting.definition : fallback, setting.value);
 }
 
+std::vector<std::string> env_vars(const ResolvedPlugin& plugin, const ResolvedSetting& setting) {
+    if (!plugin.prepared || !setting.definition) {
+        return {};
+    }
+    return compute_write_names(write_prefix_vars(*plugin.prepared, plugin.index),
+                               *setting.definition);
+}
+
 std::vector<std::pair<std::string, std::string>> settings_env(const ResolvedPlugin& plugin) {
     std::vector<std::pair<std::string, std::string>> out;
+    if (!plugin.prepared) {
+        return out;
+    }
+    const auto prefixes = write_prefix_vars(*plugin.prepared, plugin.index);
     for (const auto& s : plugin.settings) {
-        if (s.value.is_null()) {
+        if (s.value.is_null() || !s.definition) {
             continue;
         }
         const std::string text = stringify_value(s);
-        for (const auto& name : s.env_vars) {
-            out.emplace_back(std::string(name), text);
+        for (auto& name : compute_write_names(prefixes, *s.definition)) {
+            out.emplace_back(std::move(name), text);
         }
     }
     return out;

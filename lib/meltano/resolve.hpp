@@ -20,7 +20,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,12 +72,9 @@ struct ResolvedSetting {
     std::optional<std::string_view> inherited_from;
     /// For Source::env / dotenv: the variable that supplied the value.
     std::optional<std::string_view> env_var_used;
-    /// The primary variable Meltano reads for this setting (`TAP_AUTH0_CLIENT_ID`).
+    /// The primary variable Meltano reads for this setting (`TAP_AUTH0_CLIENT_ID`); the ones it
+    /// writes are env_vars(plugin, setting).
     std::string_view env_var;
-    /// Every variable Meltano writes for this setting into the plugin's environment (`--format
-    /// env`): the setting's own `env:`, the name and namespace prefixes, the parents' prefixes,
-    /// then MELTANO_<VERB>_<SETTING>.
-    std::span<const std::string_view> env_vars;
     /// The value before `$VAR` expansion, when expansion changed it.
     std::optional<nlohmann::ordered_json> unexpanded;
     /// Where the value came from (the YAML node, the `env:` entry, the lock file); empty for the
@@ -114,6 +110,9 @@ struct ResolvedPlugin {
     /// Failures Meltano reports for this plugin (it would refuse to run it).
     Diagnostics diagnostics;
     const Plugin* plugin = nullptr;
+    /// Where env_vars() finds the plugin's `inherit_from` chain (the Resolution keeps it alive).
+    const PreparedProject* prepared = nullptr;
+    std::size_t index = 0;  ///< into Project::plugins
 
     /// The resolved setting with this name, or nullptr.
     const ResolvedSetting* find(std::string_view setting) const;
@@ -152,6 +151,12 @@ Resolution resolve(std::shared_ptr<const Project> project, const ResolveOptions&
 /// (SettingDefinition.stringify_value): strings as-is, JSON for structured kinds, Python's str()
 /// for the others. Requires a non-null value.
 std::string stringify_value(const ResolvedSetting& setting);
+
+/// Every variable Meltano writes for this setting into the plugin's environment (`--format env`):
+/// the setting's own `env:`, the plugin's name and namespace prefixes, its parents' prefixes, then
+/// MELTANO_<VERB>_<SETTING>, then the setting's env aliases. Built on request: on an
+/// `inherit_from` chain of n plugins a setting writes n names or more.
+std::vector<std::string> env_vars(const ResolvedPlugin& plugin, const ResolvedSetting& setting);
 
 /// The variables Meltano hands the plugin for its settings (`as_env`), in order: for every
 /// setting with a non-null value, each of its env_vars. Later entries win for repeated names.

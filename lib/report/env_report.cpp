@@ -344,8 +344,8 @@ std::string show_env(const ShowInput& input) {
         std::map<std::string, bool> secret;
         for (const auto& setting : plugin.settings) {
             if (is_redacted(setting, input.reveal)) {
-                for (const auto& name : setting.env_vars) {
-                    secret[std::string(name)] = true;
+                for (auto& name : meltano::env_vars(plugin, setting)) {
+                    secret[std::move(name)] = true;
                 }
             }
         }

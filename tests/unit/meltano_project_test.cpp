@@ -267,7 +267,7 @@ TEST_CASE("lock files give hub plugins their setting definitions", "[meltano]") 
     CHECK(p->find("start")->source == Source::default_);
     CHECK(p->find("start")->position.file == "plugins/extractors/tap-lock--acme.lock");
     CHECK(p->find("retries")->value == Json(5));
-    CHECK(p->find("retries")->env_vars[0] == "LOCK_RETRIES");
+    CHECK(env_vars(*p, *p->find("retries"))[0] == "LOCK_RETRIES");
     CHECK(p->find("_select")->value == Json::array({"users.*"}));
     CHECK(p->find("_load_schema")->value == Json("tap_lock_ns"));
     const ResolvedPlugin* child = res.find(PluginType::extractors, "tap-lock-child");

@@ -333,8 +333,9 @@ environments:
         // Config values see the raw env blocks (Meltano issue #7034).
         CHECK(setting(r, PluginType::utilities, "test-environment-inheritance", "echo_text").value ==
               Json("${STACKED}5"));
-        CHECK(setting(r, PluginType::utilities, "test-environment-inheritance", "echo_text")
-                  .env_vars.front() == "ECHO_TEXT");
+        CHECK(env_vars(p, setting(r, PluginType::utilities, "test-environment-inheritance",
+                                  "echo_text"))
+                  .front() == "ECHO_TEXT");
         SECTION("with no environment the plugin block sees nothing (Meltano issue #7023)") {
             Resolution none = resolve_in(project, std::nullopt, with_env({{"STACKED", "1"}}));
             const auto& q = plugin_of(none, PluginType::utilities, "test-environment-inheritance");
@@ -1031,16 +1032,56 @@ environments: [{name: dev}]
         CHECK(s("other").value.is_null());
         CHECK(s("region").value.is_null());
         CHECK(s("client_id").value == Json("abc"));
-        REQUIRE(s("region").env_vars.size() >= 2);
-        CHECK(s("region").env_vars[0] == "AUTH0_REGION");
+        const auto region_vars =
+            env_vars(plugin_of(r, PluginType::extractors, "tap-auth0"), s("region"));
+        CHECK(region_vars == std::vector<std::string>{"AUTH0_REGION", "TAP_AUTH0_REGION",
+                                                      "TAP_AUTH0_NS_REGION", "MELTANO_EXTRACT_REGION"});
         CHECK(s("region").env_var == "TAP_AUTH0_REGION");
-        CHECK(s("region").env_vars.back() == "MELTANO_EXTRACT_REGION");
         ResolveOptions rooted;
         rooted.project_root = "/srv/project";
         Resolution r2 = resolve_in(project, std::nullopt, rooted);
         CHECK(setting(r2, PluginType::extractors, "tap-auth0", "root").value ==
               Json("/srv/project/x"));
         CHECK(setting(r2, PluginType::extractors, "tap-auth0", "env_name").value.is_null());
+    }
+    SECTION("an inherit_from chain writes every ancestor's prefixes, nearest first") {
+        // env_prefixes(for_writing=True): own name and namespace, then the parent's (recursively,
+        // down to the locked base plugin), then MELTANO_EXTRACT; repeats only once, where first.
+        dir.write("plugins/extractors/tap-lock--acme.lock",
+                  R"({"plugin_type": "extractors", "name": "tap-lock", "namespace": "tap_lock_ns",
+                      "variant": "acme", "settings": [{"name": "user"}]})");
+        dir.write("meltano.yml", R"(plugins:
+  extractors:
+  - name: tap-lock
+    variant: acme
+  - name: tap-a
+    inherit_from: tap-lock
+    namespace: tap
+  - name: tap-b
+    inherit_from: tap-a
+    namespace: tap_lock
+    settings: [{name: user, env: OWN_USER, env_aliases: [ALIAS_USER, "!NOT_WRITTEN"]}]
+    config: {user: x}
+  - name: tap-c
+    inherit_from: tap-b
+)");
+        Resolution r = resolve_in(dir.load(), std::nullopt, ResolveOptions{});
+        const auto& c = plugin_of(r, PluginType::extractors, "tap-c");
+        CHECK(env_vars(c, *c.find("user")) ==
+              std::vector<std::string>{"OWN_USER", "TAP_C_USER", "TAP_B_USER", "TAP_LOCK_USER",
+                                       "TAP_A_USER", "TAP_USER", "TAP_LOCK_NS_USER",
+                                       "MELTANO_EXTRACT_USER", "ALIAS_USER"});
+        const auto& lock = plugin_of(r, PluginType::extractors, "tap-lock");
+        CHECK(env_vars(lock, *lock.find("user")) ==
+              std::vector<std::string>{"TAP_LOCK_USER", "TAP_LOCK_NS_USER", "MELTANO_EXTRACT_USER"});
+        // What --format env prints: the inherited value under every name.
+        std::vector<std::string> names;
+        for (const auto& [name, value] : settings_env(c)) {
+            if (value == "x") {
+                names.push_back(name);
+            }
+        }
+        CHECK(names.size() == 9);
     }
 }
 
@@ -1144,7 +1185,7 @@ std::string fingerprint(const Resolution& r) {
                                s.env_var_used.value_or("-"),
                                s.unexpanded ? s.unexpanded->dump() : "-", s.position.file,
                                s.position.line, s.position.column, s.env_var);
-            for (const auto& v : s.env_vars) {
+            for (const auto& v : env_vars(p, s)) {
                 out += v;
                 out += ',';
             }
