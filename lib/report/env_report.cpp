@@ -1,9 +1,12 @@
 #include <dataops/report/env_report.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <map>
 #include <sstream>
 
+#include <dataops/meltano/values.hpp>
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
 
@@ -279,19 +282,6 @@ nlohmann::ordered_json undefined_json(const meltano::Resolution& resolution) {
     return out;
 }
 
-/// `text`, a JSON document dumped with an indent of 2, as the value nested `depth` levels
-/// deep in another such dump.
-void write_nested(std::ostream& out, const std::string& text, int depth) {
-    const std::string indent(static_cast<std::size_t>(2 * depth), ' ');
-    std::size_t start = 0;
-    for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
-        out.write(text.data() + start, static_cast<std::streamsize>(nl + 1 - start));
-        out << indent;
-        start = nl + 1;
-    }
-    out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
-}
-
 }  // namespace
 
 nlohmann::ordered_json show_json(const ShowInput& input) {
@@ -309,28 +299,242 @@ nlohmann::ordered_json show_json(const ShowInput& input) {
     return out;
 }
 
+namespace {
+
+/// Writes show_json's document as nlohmann's dump(2) would print it, straight into a buffer
+/// flushed to the stream in large blocks: building the JSON nodes of a 2,000-plugin project
+/// only to print them cost more than resolving it.
+class JsonOut {
+public:
+    explicit JsonOut(std::ostream& out) : out_(out) { buf_.reserve(kBlock + 4096); }
+    JsonOut(const JsonOut&) = delete;
+    JsonOut& operator=(const JsonOut&) = delete;
+    ~JsonOut() { flush(); }
+
+    void raw(std::string_view text) {
+        buf_.append(text);
+        if (buf_.size() >= kBlock) {
+            flush();
+        }
+    }
+    void indent(int depth) { buf_.append(static_cast<std::size_t>(2 * depth), ' '); }
+    /// `"key": ` on a new line of an object whose members are at `depth`.
+    void key(int depth, std::string_view name, bool& first) {
+        buf_.append(first ? "\n" : ",\n");
+        first = false;
+        indent(depth);
+        string(name);
+        buf_.append(": ");
+    }
+    void null() { raw("null"); }
+    void boolean(bool value) { raw(value ? "true" : "false"); }
+    void integer(std::int64_t value) { fmt::format_to(std::back_inserter(buf_), "{}", value); }
+    /// A JSON string as nlohmann escapes it (ensure_ascii off): quote, backslash and the control
+    /// characters; \u00XX in lower-case hex for those without a short form. Text that is not
+    /// valid UTF-8 goes through nlohmann itself, so it fails exactly as dump() does.
+    void string(std::string_view text) {
+        const bool ascii = std::all_of(text.begin(), text.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x80;
+        });
+        if (!ascii && meltano::valid_utf8(text) != text) {
+            raw(nlohmann::ordered_json(std::string(text)).dump());
+            return;
+        }
+        buf_ += '"';
+        std::size_t plain = 0;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            const auto c = static_cast<unsigned char>(text[i]);
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                continue;
+            }
+            buf_.append(text.substr(plain, i - plain));
+            plain = i + 1;
+            switch (c) {
+                case '"': buf_.append("\\\""); break;
+                case '\\': buf_.append("\\\\"); break;
+                case '\b': buf_.append("\\b"); break;
+                case '\f': buf_.append("\\f"); break;
+                case '\n': buf_.append("\\n"); break;
+                case '\r': buf_.append("\\r"); break;
+                case '\t': buf_.append("\\t"); break;
+                default: fmt::format_to(std::back_inserter(buf_), "\\u{:04x}", c);
+            }
+        }
+        buf_.append(text.substr(plain));
+        buf_ += '"';
+        if (buf_.size() >= kBlock) {
+            flush();
+        }
+    }
+    /// Any value, its nested lines indented for a value at `depth`.
+    void value(const nlohmann::ordered_json& v, int depth) {
+        if (v.is_string()) {
+            string(v.get_ref<const std::string&>());
+        } else if (v.is_null()) {
+            null();
+        } else if (v.is_boolean()) {
+            boolean(v.get<bool>());
+        } else if (v.is_number_integer() && !v.is_number_unsigned()) {
+            integer(v.get<std::int64_t>());
+        } else if (v.is_structured() && !v.empty()) {
+            nested(v.dump(2), depth);
+        } else {
+            raw(v.dump());
+        }
+    }
+    /// `text`, a JSON document dumped with an indent of 2, as the value nested `depth` levels
+    /// deep in another such dump.
+    void nested(const std::string& text, int depth) {
+        std::size_t start = 0;
+        for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+            raw(std::string_view(text).substr(start, nl + 1 - start));
+            indent(depth);
+            start = nl + 1;
+        }
+        raw(std::string_view(text).substr(start));
+    }
+    void flush() {
+        out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+        buf_.clear();
+    }
+
+private:
+    static constexpr std::size_t kBlock = 1 << 16;
+    std::ostream& out_;
+    std::string buf_;
+};
+
+void write_position(JsonOut& o, const meltano::Position& position, int depth) {
+    if (position.file.empty()) {
+        o.null();
+        return;
+    }
+    bool first = true;
+    o.raw("{");
+    o.key(depth + 1, "file", first);
+    o.string(position.file);
+    o.key(depth + 1, "line", first);
+    o.integer(static_cast<std::int64_t>(position.line));
+    o.key(depth + 1, "column", first);
+    o.integer(static_cast<std::int64_t>(position.column));
+    o.raw("\n");
+    o.indent(depth);
+    o.raw("}");
+}
+
+/// plugin_json(plugin, reveal), written as an element of an array at `depth`.
+void write_plugin(JsonOut& o, const ResolvedPlugin& plugin, bool reveal, int depth) {
+    const int d = depth + 1;  // the plugin's members
+    bool first = true;
+    o.raw("{");
+    o.key(d, "type", first);
+    o.string(meltano::plugin_type_name(plugin.type));
+    o.key(d, "name", first);
+    o.string(plugin.name);
+    if (plugin.mapper) {
+        o.key(d, "mapper", first);
+        o.string(*plugin.mapper);
+    }
+    o.key(d, "inherit_from", first);
+    if (plugin.inherit_from) {
+        o.string(*plugin.inherit_from);
+    } else {
+        o.null();
+    }
+    o.key(d, "settings", first);
+    if (plugin.settings.empty()) {
+        o.raw("[]");
+    } else {
+        o.raw("[");
+        bool first_setting = true;
+        for (const auto& setting : plugin.settings) {
+            o.raw(first_setting ? "\n" : ",\n");
+            first_setting = false;
+            o.indent(d + 1);
+            o.raw("{");
+            const int m = d + 2;  // the setting's members
+            bool first_member = true;
+            o.key(m, "name", first_member);
+            o.string(setting.name);
+            o.key(m, "value", first_member);
+            if (is_redacted(setting, reveal)) {
+                o.string(kRedacted);
+            } else {
+                o.value(setting.value, m);
+            }
+            o.key(m, "source", first_member);
+            o.string(meltano::source_name(setting.source));
+            if (setting.inherited_from) {
+                o.key(m, "inherited_from", first_member);
+                o.string(*setting.inherited_from);
+            }
+            if (setting.env_var_used) {
+                o.key(m, "env_var_used", first_member);
+                o.string(*setting.env_var_used);
+            }
+            o.key(m, "env", first_member);
+            o.string(setting.env_var);
+            o.key(m, "sensitive", first_member);
+            o.boolean(setting.sensitive);
+            o.key(m, "kind", first_member);
+            const auto kind = meltano::setting_kind_name(setting.kind);
+            o.string(kind.empty() ? std::string_view("string") : kind);
+            o.key(m, "custom", first_member);
+            o.boolean(setting.custom);
+            o.key(m, "position", first_member);
+            write_position(o, setting.position, m);
+            o.raw("\n");
+            o.indent(d + 1);
+            o.raw("}");
+        }
+        o.raw("\n");
+        o.indent(d);
+        o.raw("]");
+    }
+    o.key(d, "diagnostics", first);
+    if (plugin.diagnostics.empty()) {
+        o.raw("[]");
+    } else {
+        o.nested(plugin_json(plugin, reveal)["diagnostics"].dump(2), d);
+    }
+    o.raw("\n");
+    o.indent(depth);
+    o.raw("}");
+}
+
+}  // namespace
+
 void write_show_json(std::ostream& out, const ShowInput& input) {
     // The bytes of show_json(input).dump(2) and a newline, one plugin at a time: the whole
     // document of a 2,000-plugin project is some 40 MB of JSON nodes.
     const auto& resolution = *input.resolution;
-    const nlohmann::ordered_json environment =
-        resolution.environment ? nlohmann::ordered_json(*resolution.environment) : nullptr;
-    const nlohmann::ordered_json revision =
-        input.revision ? nlohmann::ordered_json(*input.revision) : nullptr;
-    out << "{\n  \"environment\": " << environment.dump(2) << ",\n  \"revision\": "
-        << revision.dump(2) << ",\n  \"plugins\": [";
+    JsonOut o(out);
+    o.raw("{\n  \"environment\": ");
+    if (resolution.environment) {
+        o.string(*resolution.environment);
+    } else {
+        o.null();
+    }
+    o.raw(",\n  \"revision\": ");
+    if (input.revision) {
+        o.string(*input.revision);
+    } else {
+        o.null();
+    }
+    o.raw(",\n  \"plugins\": [");
     bool first = true;
     for (const auto& plugin : resolution.plugins) {
         if (!selected(plugin, input.plugins)) {
             continue;
         }
-        out << (first ? "\n    " : ",\n    ");
+        o.raw(first ? "\n    " : ",\n    ");
         first = false;
-        write_nested(out, plugin_json(plugin, input.reveal).dump(2), 2);
+        write_plugin(o, plugin, input.reveal, 2);
     }
-    out << (first ? "]" : "\n  ]") << ",\n  \"undefined_variables\": ";
-    write_nested(out, undefined_json(resolution).dump(2), 1);
-    out << "\n}\n";
+    o.raw(first ? "]" : "\n  ]");
+    o.raw(",\n  \"undefined_variables\": ");
+    o.nested(undefined_json(resolution).dump(2), 1);
+    o.raw("\n}\n");
 }
 
 std::string show_env(const ShowInput& input) {

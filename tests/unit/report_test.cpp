@@ -39,6 +39,17 @@ plugins:
       kind: object
   - name: tap-b
     inherit_from: tap-a
+  - name: tap-odd
+    config:
+      quoted: "say \"hi\" \\ back\tslash \x01 \x1b \x7f \u00e9 \U0001F600 \r\b\f"
+      ratio: 1.5
+      tiny: 1.0e-7
+      negative: -3
+      huge: 18446744073709551615
+      flag: false
+      empty_object: {}
+      empty_list: []
+      deep: {a: {b: [1, {c: "d\"e"}]}}
   mappers:
   - name: mapper-x
     mappings:
