@@ -114,6 +114,7 @@ int run_list(const Options& options) {
         throw UsageError(fmt::format("unexpected argument '{}'", options.positionals.front()));
     }
     auto loaded = load(options, options.rev);
+    cli::keep_until_exit(loaded.load.project);  // freed by the exit, not piece by piece
     report::EnvListInput input{loaded.load.project.get(), loaded.ws.source->commit()};
     if (options.format == "json") {
         std::cout << report::env_list_json(input).dump(2) << '\n';
@@ -155,6 +156,7 @@ int run_show(const Options& options) {
     } else {
         report::write_show_text(std::cout, input);
     }
+    cli::keep_until_exit(std::move(resolution));  // and its project: freed by the exit
     return cli::exit_ok;
 }
 
@@ -193,6 +195,8 @@ int run_diff(const Options& options) {
     } else {
         std::cout << report::diff_text(a, b, changes, options.reveal, loaded_a.out);
     }
+    cli::keep_until_exit(std::move(resolution_a));  // and the projects: freed by the exit
+    cli::keep_until_exit(std::move(resolution_b));
     return options.exit_code && !changes.empty() ? cli::exit_no : cli::exit_ok;
 }
 

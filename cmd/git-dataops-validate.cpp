@@ -56,6 +56,7 @@ int run(const Options& options) {
         }
     }
     auto result = meltano::validate(load, validate_options);
+    cli::keep_until_exit(load.project);  // freed by the exit, not piece by piece
     const bool ok = !meltano::has_errors(result.diagnostics);
     if (options.format == "json") {
         nlohmann::ordered_json out;

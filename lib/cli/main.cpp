@@ -86,6 +86,12 @@ int report(std::string_view usage) {
     }
 }
 
+void keep_until_exit(std::shared_ptr<const void> object) {
+    // Allocated once and never deleted: no destructor runs at exit.
+    static auto* kept = new std::vector<std::shared_ptr<const void>>();
+    kept->push_back(std::move(object));
+}
+
 int run_main(int argc, char** argv, std::string_view usage,
              const std::function<int(const std::vector<std::string>& args)>& body) {
     std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);

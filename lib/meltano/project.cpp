@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include <dataops/meltano/values.hpp>
+#include <dataops/util/parallel.hpp>
 
 namespace dataops::meltano {
 
@@ -551,6 +555,10 @@ private:
     }
 
     const yaml::Document* parse_file(const std::string& path, const std::string& text);
+    /// The document `parse` returns, kept in the project; nullptr (and a diagnostic) when it
+    /// throws a yaml::ParseError.
+    const yaml::Document* add_document(const std::string& path,
+                                       const std::function<yaml::Document()>& parse);
     void collect(const yaml::NodeRef& root, std::size_t file);
     void resolve_includes(const yaml::NodeRef& root);
     std::optional<std::string> name_of(const yaml::NodeRef& entry, std::string_view what,
@@ -584,8 +592,13 @@ private:
 };
 
 const yaml::Document* Loader::parse_file(const std::string& path, const std::string& text) {
+    return add_document(path, [&] { return yaml::parse(text, path); });
+}
+
+const yaml::Document* Loader::add_document(const std::string& path,
+                                           const std::function<yaml::Document()>& parse) {
     try {
-        p_.documents.push_back(yaml::parse(text, path));
+        p_.documents.push_back(parse());
     } catch (const yaml::ParseError& e) {
         add("yaml-syntax", Severity::error, e.what(),
             Position{e.file().empty() ? path : e.file(), e.mark().line, e.mark().column},
@@ -812,32 +825,77 @@ void Loader::resolve_includes(const yaml::NodeRef& /*root*/) {
             matched.emplace_back(std::move(path), pos);
         }
     }
+    // Read every file first (in order: the source may not be shared between threads), parse
+    // them side by side when there is enough YAML to be worth a thread, then merge in order.
+    struct Included {
+        const std::string* path;
+        const Position* pos;
+        std::string shown;
+        std::string data;
+        std::optional<yaml::Document> doc;
+        std::exception_ptr error;
+        /// Set when the path could not be read: the diagnostic, given in the files' order.
+        std::optional<std::array<std::string, 3>> unreadable;  ///< code, message, hint
+    };
+    std::vector<Included> files;
+    std::size_t bytes = 0;
     for (const auto& [path, pos] : matched) {
+        Included f{&path, &pos, {}, {}, {}, {}, {}};
         const git::EntryKind kind = source_.kind(path);
-        if (kind == git::EntryKind::directory || kind == git::EntryKind::other) {
-            add("include-path-not-file", Severity::error,
-                fmt::format("included path '{}' is not a file", path), pos,
-                "Meltano stops on it: make the pattern match only YAML files");
+        git::ReadResult read;
+        if (kind != git::EntryKind::directory && kind != git::EntryKind::other) {
+            read = source_.read(path, dir_);
+        }
+        if (kind == git::EntryKind::directory || kind == git::EntryKind::other ||
+            (read.status != git::ReadResult::Status::ok &&
+             read.status != git::ReadResult::Status::outside)) {
+            f.unreadable = {"include-path-not-file",
+                            fmt::format("included path '{}' is not a file", path),
+                            "Meltano stops on it: make the pattern match only YAML files"};
+        } else if (read.status == git::ReadResult::Status::outside) {
+            f.unreadable = {"include-path-outside",
+                            fmt::format("included path '{}' leads outside the project", path),
+                            "Meltano refuses symlinks that point outside the project directory"};
+        } else {
+            bytes += read.data.size();
+            // A path may hold any bytes; the model shows it (positions, `env list`) as UTF-8.
+            f.shown = valid_utf8(path);
+            f.data = std::move(read.data);
+        }
+        files.push_back(std::move(f));
+    }
+    // Below this much YAML a second thread costs more than it saves (parsing runs at about
+    // 80 MB/s; starting a thread takes some 50 us).
+    constexpr std::size_t parallel_bytes = 256 * 1024;
+    util::parallel_for(files.size(), bytes < parallel_bytes ? 1 : util::hardware_threads(),
+                       [&](std::size_t i) {
+                           Included& f = files[i];
+                           if (f.unreadable) {
+                               return;
+                           }
+                           try {
+                               f.doc.emplace(yaml::parse(f.data, f.shown));
+                           } catch (...) {
+                               f.error = std::current_exception();
+                           }
+                           std::string().swap(f.data);
+                       });
+    for (Included& f : files) {
+        const std::string& path = *f.path;
+        if (f.unreadable) {
+            auto& [code, message, hint] = *f.unreadable;
+            add(std::move(code), Severity::error, std::move(message), *f.pos, std::move(hint));
             continue;
         }
-        git::ReadResult read = source_.read(path, dir_);
-        if (read.status == git::ReadResult::Status::outside) {
-            add("include-path-outside", Severity::error,
-                fmt::format("included path '{}' leads outside the project", path), pos,
-                "Meltano refuses symlinks that point outside the project directory");
-            continue;
-        }
-        if (read.status != git::ReadResult::Status::ok) {
-            add("include-path-not-file", Severity::error,
-                fmt::format("included path '{}' is not a file", path), pos,
-                "Meltano stops on it: make the pattern match only YAML files");
-            continue;
-        }
-        // A path may hold any bytes; the model shows it (positions, `env list`) as UTF-8.
-        const std::string shown = valid_utf8(path);
         const std::size_t file = p_.files.size();
-        p_.files.push_back(shown);
-        const yaml::Document* doc = parse_file(shown, read.data);
+        p_.files.push_back(f.shown);
+        const yaml::Document* doc = add_document(f.shown, [&] {
+            if (f.error) {
+                std::rethrow_exception(f.error);
+            }
+            return std::move(*f.doc);
+        });
+        f.doc.reset();
         if (doc == nullptr) {
             p_.documents.emplace_back();  // keep `documents` parallel to `files`
             continue;

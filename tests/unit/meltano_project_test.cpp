@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include <dataops/git/file_source.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
@@ -521,6 +523,57 @@ TEST_CASE("a project of 2000 plugins and 20 environments resolves every environm
     WARN("load " << ms(t1 - t0).count() << " ms, resolve 20 environments "
                  << ms(t2 - t1).count() << " ms, " << y.size() / 1024 << " KiB");
     CHECK(settings > 0);
+}
+
+TEST_CASE("big included files, parsed side by side, load as small ones do", "[meltano]") {
+    // Past 256 KiB of included YAML the files are parsed on several threads: the project, its
+    // diagnostics and their order must not depend on that.
+    auto write_project = [](ProjectDir& dir, std::size_t padding) {
+        dir.write("meltano.yml", "include_paths: [inc/*.yml, adir]\nenvironments: [{name: dev}]\n");
+        const std::string pad = "# " + std::string(padding, 'x') + "\n";
+        for (int i = 0; i < 6; ++i) {
+            std::string text = pad;
+            if (i == 2) {
+                text += "plugins: {extractors: [name: [unclosed\n";
+            } else if (i == 4) {
+                text += "- just a list\n";
+            } else {
+                text += fmt::format("plugins:\n  extractors:\n  - name: tap-{}\n    config: {{n: {}}}\n", i, i);
+                text += fmt::format("environments:\n- name: env-{}\n", i);
+            }
+            dir.write(fmt::format("inc/f{}.yml", i), text);
+        }
+        dir.write("adir/x", "");
+    };
+    auto summary = [](const LoadResult& r) {
+        std::string out;
+        for (const auto& d : r.diagnostics) {
+            out += fmt::format("{} {}:{}:{} {}\n", d.code, d.file, d.line, d.column, d.message);
+        }
+        for (const auto& p : r.project->plugins) {
+            out += fmt::format("plugin {} {}:{}\n", p.name, p.position.file, p.position.line);
+        }
+        for (const auto& e : r.project->environments) {
+            out += fmt::format("environment {} {}:{}\n", e.name, e.position.file, e.position.line);
+        }
+        for (const auto& f : r.project->files) {
+            out += "file " + f + "\n";
+        }
+        return out;
+    };
+    ProjectDir small;
+    write_project(small, 10);
+    ProjectDir big;
+    write_project(big, 100 * 1024);  // 600 KiB in all
+    const LoadResult a = small.load();
+    const LoadResult b = big.load();
+    REQUIRE(a.project);
+    REQUIRE(b.project);
+    CHECK(summary(a) == summary(b));
+    CHECK(a.project->plugins.size() == 4);
+    CHECK(find_code(b.diagnostics, "yaml-syntax")->file == "inc/f2.yml");
+    CHECK(find_code(b.diagnostics, "wrong-shape")->file == "inc/f4.yml");
+    CHECK(find_code(b.diagnostics, "include-path-not-file") != nullptr);
 }
 
 TEST_CASE("an include path through a symlinked directory that leads outside is outside", "[meltano]") {

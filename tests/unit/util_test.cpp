@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <vector>
+
+#include <dataops/util/parallel.hpp>
 #include <dataops/util/strings.hpp>
 
 using namespace dataops::util;
@@ -50,4 +54,18 @@ TEST_CASE("text is wrapped at spaces within the width, prefix included", "[util]
     CHECK(wrap("", 80, "# ").empty());
     // A word longer than the width is not broken.
     CHECK(wrap("short averyveryverylongword x", 10) == "short\naveryveryverylongword\nx\n");
+}
+
+TEST_CASE("parallel_for runs every index once, on any number of threads", "[util]") {
+    for (const std::size_t threads : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{7}}) {
+        for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{1000}}) {
+            std::vector<std::atomic<int>> calls(n);
+            dataops::util::parallel_for(n, threads, [&](std::size_t i) { calls[i].fetch_add(1); });
+            for (std::size_t i = 0; i < n; ++i) {
+                INFO("threads " << threads << ", n " << n << ", index " << i);
+                CHECK(calls[i].load() == 1);
+            }
+        }
+    }
+    CHECK(dataops::util::hardware_threads() >= 1);
 }
