@@ -370,7 +370,6 @@ namespace {
 
 EnvList env_list(const std::vector<EnvEntry>& entries, bool stringify);
 
-
 /// Appends names not already in `out`. A long `inherit_from` chain gives every setting one
 /// name per ancestor, so past a few names the check uses a set instead of a scan (which made
 /// preparing a 3,000-plugin chain cubic). `out` must have capacity for every name pushed: the
@@ -1341,9 +1340,12 @@ bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefin
             return true;
         }
     }
+    // join_env_var(p, def.name, converted) == name, without building the joined names.
     const std::string converted = to_env_var("", def.name);
     return std::any_of(prefix_vars.begin(), prefix_vars.end(), [&](const std::string& p) {
-        return join_env_var(p, def.name, converted) == name;
+        const std::size_t sep = !p.empty() && !def.name.empty() ? 1 : 0;
+        return name.size() == p.size() + sep + converted.size() && name.starts_with(p) &&
+               (sep == 0 || name[p.size()] == '_') && name.ends_with(converted);
     });
 }
 

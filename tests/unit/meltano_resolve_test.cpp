@@ -1064,9 +1064,13 @@ environments: [{name: dev}]
     config: {user: x}
   - name: tap-c
     inherit_from: tap-b
+    metadata: {users: {via_ancestor: $TAP_A_USER, via_own_env: $OWN_USER, via_alias: $ALIAS_USER}}
 )");
         Resolution r = resolve_in(dir.load(), std::nullopt, ResolveOptions{});
         const auto& c = plugin_of(r, PluginType::extractors, "tap-c");
+        // Extras expand against every variable the plugin's settings write (as_env(extras=False)).
+        CHECK(c.find("_metadata")->value ==
+              Json::parse(R"({"users": {"via_ancestor": "x", "via_own_env": "x", "via_alias": "x"}})"));
         CHECK(env_vars(c, *c.find("user")) ==
               std::vector<std::string>{"OWN_USER", "TAP_C_USER", "TAP_B_USER", "TAP_LOCK_USER",
                                        "TAP_A_USER", "TAP_USER", "TAP_LOCK_NS_USER",
@@ -1077,7 +1081,7 @@ environments: [{name: dev}]
         // What --format env prints: the inherited value under every name.
         std::vector<std::string> names;
         for (const auto& [name, value] : settings_env(c)) {
-            if (value == "x") {
+            if (value == "x" && name.find("__") == std::string::npos) {  // not an extra's
                 names.push_back(name);
             }
         }
