@@ -865,9 +865,13 @@ void Loader::resolve_includes(const yaml::NodeRef& /*root*/) {
         files.push_back(std::move(f));
     }
     // Below this much YAML a second thread costs more than it saves (parsing runs at about
-    // 80 MB/s; starting a thread takes some 50 us).
+    // 80 MB/s; starting a thread takes some 50 us). Past a few threads each adds a malloc arena
+    // for little: parsing is bound by memory as much as by the cores.
     constexpr std::size_t parallel_bytes = 256 * 1024;
-    util::parallel_for(files.size(), bytes < parallel_bytes ? 1 : util::hardware_threads(),
+    constexpr std::size_t max_threads = 8;
+    const std::size_t threads =
+        bytes < parallel_bytes ? 1 : std::min(util::hardware_threads(), max_threads);
+    util::parallel_for(files.size(), threads,
                        [&](std::size_t i) {
                            Included& f = files[i];
                            if (f.unreadable) {
