@@ -230,6 +230,20 @@ void write_show_text(std::ostream& out, const ShowInput& input) {
 
 namespace {
 
+/// A plugin's "diagnostics" in show_json.
+nlohmann::ordered_json diagnostics_json(const ResolvedPlugin& plugin) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& d : plugin.diagnostics) {
+        out.push_back({{"code", d.code},
+                       {"severity", d.severity == meltano::Severity::error ? "error" : "warning"},
+                       {"message", d.message},
+                       {"file", d.file},
+                       {"line", d.line},
+                       {"column", d.column}});
+    }
+    return out;
+}
+
 /// One entry of show_json's "plugins".
 nlohmann::ordered_json plugin_json(const ResolvedPlugin& plugin, bool reveal) {
     nlohmann::ordered_json entry;
@@ -259,15 +273,7 @@ nlohmann::ordered_json plugin_json(const ResolvedPlugin& plugin, bool reveal) {
         s["position"] = position_json(setting.position);
         entry["settings"].push_back(std::move(s));
     }
-    entry["diagnostics"] = nlohmann::ordered_json::array();
-    for (const auto& d : plugin.diagnostics) {
-        entry["diagnostics"].push_back({{"code", d.code},
-                                        {"severity", d.severity == meltano::Severity::error ? "error" : "warning"},
-                                        {"message", d.message},
-                                        {"file", d.file},
-                                        {"line", d.line},
-                                        {"column", d.column}});
-    }
+    entry["diagnostics"] = diagnostics_json(plugin);
     return entry;
 }
 
@@ -495,7 +501,7 @@ void write_plugin(JsonOut& o, const ResolvedPlugin& plugin, bool reveal, int dep
     if (plugin.diagnostics.empty()) {
         o.raw("[]");
     } else {
-        o.nested(plugin_json(plugin, reveal)["diagnostics"].dump(2), d);
+        o.nested(diagnostics_json(plugin).dump(2), d);
     }
     o.raw("\n");
     o.indent(depth);
