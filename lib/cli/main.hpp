@@ -39,6 +39,7 @@ int run_main(int argc, char** argv, std::string_view usage,
 /// reachable. Only for what a command holds until it returns.
 void keep_until_exit(std::shared_ptr<const void> object);
 template <class T>
+    requires(!std::is_convertible_v<T, std::shared_ptr<const void>>)
 void keep_until_exit(T&& object) {
     keep_until_exit(std::shared_ptr<const void>(std::make_shared<std::decay_t<T>>(std::forward<T>(object))));
 }

@@ -333,6 +333,14 @@ public:
         buf_.append(": ");
     }
     void null() { raw("null"); }
+    template <class Text>
+    void string_or_null(const std::optional<Text>& text) {
+        if (text) {
+            string(*text);
+        } else {
+            null();
+        }
+    }
     void boolean(bool value) { raw(value ? "true" : "false"); }
     void integer(std::int64_t value) { fmt::format_to(std::back_inserter(buf_), "{}", value); }
     /// A JSON string as nlohmann escapes it (ensure_ascii off): quote, backslash and the control
@@ -442,11 +450,7 @@ void write_plugin(JsonOut& o, const ResolvedPlugin& plugin, bool reveal, int dep
         o.string(*plugin.mapper);
     }
     o.key(d, "inherit_from", first);
-    if (plugin.inherit_from) {
-        o.string(*plugin.inherit_from);
-    } else {
-        o.null();
-    }
+    o.string_or_null(plugin.inherit_from);
     o.key(d, "settings", first);
     if (plugin.settings.empty()) {
         o.raw("[]");
@@ -516,17 +520,9 @@ void write_show_json(std::ostream& out, const ShowInput& input) {
     const auto& resolution = *input.resolution;
     JsonOut o(out);
     o.raw("{\n  \"environment\": ");
-    if (resolution.environment) {
-        o.string(*resolution.environment);
-    } else {
-        o.null();
-    }
+    o.string_or_null(resolution.environment);
     o.raw(",\n  \"revision\": ");
-    if (input.revision) {
-        o.string(*input.revision);
-    } else {
-        o.null();
-    }
+    o.string_or_null(input.revision);
     o.raw(",\n  \"plugins\": [");
     bool first = true;
     for (const auto& plugin : resolution.plugins) {
