@@ -19,6 +19,9 @@ Json scalar_to_json(const yaml::NodeRef& node) {
     case yaml::Kind::boolean:
         return node.as_bool();
     case yaml::Kind::integer:
+        if (auto big = node.as_big_unsigned()) {
+            return *big;  // 2^63 to 2^64 - 1: a JSON number as Python's int prints it
+        }
         try {
             return node.as_int();
         } catch (const std::exception&) {

@@ -69,6 +69,17 @@ std::int64_t NodeRef::as_int() const {
     return static_cast<std::int64_t>(doc_->impl().payload(id_));
 }
 
+std::optional<std::uint64_t> NodeRef::as_big_unsigned() const {
+    const auto& n = data(doc_, id_);
+    if (n.kind != Kind::integer) {
+        throw std::logic_error("yaml node is not an integer");
+    }
+    if (!n.has(detail::flag_big_int)) {
+        return std::nullopt;
+    }
+    return detail::big_int_to_uint64(text(), doc_->impl().version);
+}
+
 double NodeRef::as_double() const {
     const auto& n = data(doc_, id_);
     if (n.kind == Kind::floating) {

@@ -67,6 +67,10 @@ public:
     /// Requires Kind::integer (else throws std::logic_error). Throws dataops::Error when the value
     /// does not fit in 64 bits (text() keeps it).
     std::int64_t as_int() const;
+    /// Requires Kind::integer (else throws std::logic_error). For an integer beyond int64 that
+    /// fits in uint64 (2^63 to 2^64 - 1, which Python's int and JSON both hold): the value;
+    /// otherwise nullopt (as_int() gives the ones within int64).
+    std::optional<std::uint64_t> as_big_unsigned() const;
     /// Requires Kind::floating or Kind::integer (else throws std::logic_error). An integer beyond
     /// 64 bits is rounded as Python's float(int) would.
     double as_double() const;

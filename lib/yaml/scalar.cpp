@@ -585,20 +585,30 @@ ConstructResult construct_bool(std::string_view text) {
     return failure("invalid boolean '" + std::string(text) + "'");
 }
 
-ConstructResult construct_int(std::string_view text, Version version) {
-    const std::string problem = "invalid integer '" + std::string(text) + "'";
+namespace {
+
+/// An integer scalar's sign and magnitude as YAML (and then Python's int()) reads it; the
+/// magnitude is absent when the text is not an integer, `overflow` when it needs over 64 bits.
+struct IntParts {
+    std::optional<std::uint64_t> magnitude;
+    bool negative = false;
+    bool overflow = false;
+};
+
+IntParts int_parts(std::string_view text, Version version) {
+    IntParts out;
     std::string cleaned = without_underscores(text);
     std::string_view v = cleaned;
     if (v.empty()) {
-        return failure(problem);
+        return out;
     }
-    bool negative = false;
+    bool& negative = out.negative;
+    bool& overflow = out.overflow;
+    std::optional<std::uint64_t>& magnitude = out.magnitude;
     if (is_sign(v[0])) {
         negative = v[0] == '-';
         v.remove_prefix(1);
     }
-    bool overflow = false;
-    std::optional<std::uint64_t> magnitude;
     if (starts_with(v, "0b")) {
         magnitude = parse_magnitude(v.substr(2), 2, overflow);
     } else if (starts_with(v, "0x")) {
@@ -617,7 +627,7 @@ ConstructResult construct_int(std::string_view text, Version version) {
                 v.substr(start, colon == std::string_view::npos ? colon : colon - start);
             auto digit = parse_magnitude(part, 10, overflow);
             if (!digit) {
-                return failure(problem);
+                return IntParts{};
             }
             if (value > (std::numeric_limits<std::uint64_t>::max() - *digit) / 60) {
                 overflow = true;
@@ -639,6 +649,17 @@ ConstructResult construct_int(std::string_view text, Version version) {
         }
         magnitude = parse_magnitude(rest, 10, overflow);
     }
+    return out;
+}
+
+}  // namespace
+
+ConstructResult construct_int(std::string_view text, Version version) {
+    const std::string problem = "invalid integer '" + std::string(text) + "'";
+    const IntParts parts = int_parts(text, version);
+    const bool negative = parts.negative;
+    const bool overflow = parts.overflow;
+    const std::optional<std::uint64_t>& magnitude = parts.magnitude;
     if (!magnitude) {
         return failure(problem);
     }
@@ -817,6 +838,14 @@ std::string iso_string(Kind kind, std::uint64_t payload, bool drop_fraction) {
         out += buffer.data();
     }
     return out;
+}
+
+std::optional<std::uint64_t> big_int_to_uint64(std::string_view text, Version version) {
+    const IntParts parts = int_parts(text, version);
+    if (!parts.magnitude || parts.overflow || (parts.negative && *parts.magnitude != 0)) {
+        return std::nullopt;
+    }
+    return parts.magnitude;
 }
 
 double big_int_to_double(std::string_view text, Version version) {

@@ -9,6 +9,7 @@
 /// deterministic, and this runs once per scalar on the hot path.
 
 #include <cstdint>
+#include <optional>
 #include <dataops/yaml/document.hpp>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ ConstructResult construct_timestamp(std::string_view text);
 
 /// Python's isoformat() of what Meltano sees for a date or timestamp node.
 std::string iso_string(Kind kind, std::uint64_t payload, bool drop_fraction);
+
+/// An integer beyond int64's range that fits in uint64 (2^63 to 2^64 - 1), else nullopt.
+std::optional<std::uint64_t> big_int_to_uint64(std::string_view text, Version version);
 
 /// An integer's value as a double (also for integers beyond 64 bits), as Python's float(int).
 double big_int_to_double(std::string_view text, Version version);

@@ -870,6 +870,31 @@ plugins:
     }
 }
 
+TEST_CASE("integers up to 2^64 - 1 resolve as numbers, as Python's int does", "[meltano][resolve]") {
+    ProjectDir dir;
+    dir.write("meltano.yml", R"(plugins:
+  extractors:
+  - name: tap-x
+    namespace: tap_x
+    settings: [{name: port, kind: integer}]
+    config:
+      port: 18446744073709551615
+      hex: 0xFFFFFFFFFFFFFFFF
+      edge: 9223372036854775808
+      beyond: 18446744073709551616
+)");
+    Resolution r = resolve_in(dir.load(), std::nullopt);
+    auto s = [&](const char* n) { return setting(r, PluginType::extractors, "tap-x", n); };
+    CHECK(s("port").value == Json(std::numeric_limits<std::uint64_t>::max()));
+    CHECK(s("port").value.is_number_unsigned());
+    CHECK(s("hex").value == Json(std::numeric_limits<std::uint64_t>::max()));
+    CHECK(s("hex").kind == SettingKind::integer);  // a custom setting takes its value's kind
+    CHECK(s("edge").value.dump() == "9223372036854775808");
+    CHECK(stringify_value(s("edge")) == "9223372036854775808");
+    // Beyond 64 bits JSON numbers here cannot hold it: the digits are kept, as text.
+    CHECK(s("beyond").value == Json("18446744073709551616"));
+}
+
 TEST_CASE("observed Meltano behaviour of section 12 resolves the same", "[meltano][resolve]") {
     ProjectDir dir;
     SECTION("3: per-leaf merge, lists replaced, null falls back") {

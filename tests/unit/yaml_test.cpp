@@ -181,6 +181,21 @@ TEST_CASE("plain scalars are typed as ruamel.yaml's YAML 1.2 resolver types them
                           "integer '99999999999999999999' in 'meltano.yml' at line 1, "
                           "column 4 does not fit in 64 bits");
         CHECK(doc.root().value(1).as_double() == Approx(-18446744073709551616.0));
+        CHECK_FALSE(big.as_big_unsigned());
+        CHECK_FALSE(doc.root().value(1).as_big_unsigned());
+    }
+    SECTION("integers from 2^63 to 2^64 - 1 are unsigned 64-bit values") {
+        const auto doc = parse("a: 18446744073709551615\nb: 0xFFFF_FFFF_FFFF_FFFF\n"
+                               "c: 9223372036854775808\nd: 18446744073709551616\n"
+                               "e: -9223372036854775809\nf: 9223372036854775807\n");
+        const auto value = [&](std::size_t i) { return doc.root().value(i); };
+        CHECK(value(0).as_big_unsigned() == std::numeric_limits<std::uint64_t>::max());
+        CHECK(value(1).as_big_unsigned() == std::numeric_limits<std::uint64_t>::max());
+        CHECK(value(2).as_big_unsigned() == std::uint64_t{1} << 63U);
+        CHECK_FALSE(value(3).as_big_unsigned());  // 2^64: beyond
+        CHECK_FALSE(value(4).as_big_unsigned());  // negative
+        CHECK_FALSE(value(5).as_big_unsigned());  // within int64: as_int()
+        CHECK(value(5).as_int() == std::numeric_limits<std::int64_t>::max());
     }
     SECTION("floats: 1e3 and .5 are floats, .5e3 is not") {
         const std::vector<std::pair<std::string, double>> cases = {
