@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unistd.h>
@@ -49,7 +51,8 @@ bool is_marker(std::string_view line, char c, std::size_t marker_size, bool labe
 /// this object: nothing is left in the repository.
 class MarkerAttributes {
 public:
-    MarkerAttributes() {
+    /// `user`: the attributes the user's own core.attributesFile holds, kept ahead of ours.
+    explicit MarkerAttributes(const std::string& user) {
         const char* tmpdir = std::getenv("TMPDIR");
         std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") +
                               "/git-dataops-attributes-XXXXXX";
@@ -59,7 +62,14 @@ public:
                                     pattern.substr(0, pattern.rfind('/')), std::strerror(errno)));
         }
         path_ = pattern;
-        const std::string content = fmt::format("* conflict-marker-size={}\n", ort_marker_size);
+        // Handing git this file replaces the user's core.attributesFile: its attributes (merge
+        // drivers, binary, eol) come first so they still apply; the last line wins only the
+        // marker size.
+        std::string content = user;
+        if (!content.empty() && content.back() != '\n') {
+            content += '\n';
+        }
+        content += fmt::format("* conflict-marker-size={}\n", ort_marker_size);
         const bool written = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
         close(fd);
         if (!written) {
@@ -278,10 +288,41 @@ std::optional<std::string> take_theirs(std::string_view merged, std::size_t mark
     return result;
 }
 
+/// What the repository's core.attributesFile holds, as git finds it (any configuration level,
+/// `~` expanded; unset: $XDG_CONFIG_HOME/git/attributes or ~/.config/git/attributes); empty when
+/// there is no such file.
+std::string user_attributes(const std::string& git_dir) {
+    process::Options options;
+    options.argv = {"git", "--git-dir=" + git_dir, "config", "--path", "--get", "core.attributesFile"};
+    options.cwd = git_dir;
+    options.clear_repository_env = true;
+    const process::Result run = process::run(options);
+    std::string path;
+    if (run.ok()) {
+        path = run.out;
+        while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) {
+            path.pop_back();
+        }
+    } else if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+        path = std::string(xdg) + "/git/attributes";
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        path = std::string(home) + "/.config/git/attributes";
+    }
+    std::string content;
+    if (path.empty()) {
+        return content;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+        content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return content;
+}
+
 std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, const std::string& ours,
                                                   const std::string& theirs) {
     const std::string& git_dir = store.git_dir();
-    const MarkerAttributes attributes;
+    const MarkerAttributes attributes(user_attributes(git_dir));
     process::Options options;
     options.argv = {"git",
                     "--git-dir=" + git_dir,

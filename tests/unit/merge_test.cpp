@@ -333,6 +333,24 @@ TEST_CASE("a repository that sets its own conflict-marker-size still merges, wit
     CHECK(merged.tree == git_merge(repo, ours, theirs).tree);
 }
 
+TEST_CASE("the user's core.attributesFile still applies to promotion merges", "[merge]") {
+    // git-dataops hands git an attributes file of its own for the marker size; the user's global
+    // one (here a union merge driver) must keep applying, as it does to git merge.
+    TempRepo repo;
+    auto base = commit_files(repo, {{"f", "a\nb\n"}, {"g", "a\nb\n"}}, {}, "base");
+    auto ours = commit_files(repo, {{"f", "a\nours\n"}, {"g", "a\nours\n"}}, {base}, "ours");
+    auto theirs = commit_files(repo, {{"f", "a\ntheirs\n"}, {"g", "a\ntheirs\n"}}, {base}, "theirs");
+    // Outside the work tree, which git_merge cleans; no line end: ours must not join its line.
+    repo.write(".git/user-attributes", "f merge=union");
+    repo.git({"config", "core.attributesFile", repo.path() + "/.git/user-attributes"});
+    ObjectStore store(repo.path() + "/.git");
+    auto merged = store.merge_theirs(ours, theirs);
+    REQUIRE(merged.tree);
+    CHECK(repo.git({"cat-file", "blob", *merged.tree + ":f"}).out == "a\nours\ntheirs\n");
+    CHECK(repo.git({"cat-file", "blob", *merged.tree + ":g"}).out == "a\ntheirs\n");
+    CHECK(merged.tree == git_merge(repo, ours, theirs).tree);
+}
+
 TEST_CASE("a directory renamed by the source stops the promotion as it stops git merge", "[merge]") {
     // merge-ort notices that the source moved models/ to transform/ while the target added a file
     // under models/: git merge stops with a conflict (file location) and so does the promotion;
