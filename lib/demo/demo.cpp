@@ -10,6 +10,7 @@
 
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
+#include <dataops/util/files.hpp>
 #include <dataops/util/strings.hpp>
 #include <dataops_example.hpp>
 #include <fmt/format.h>
@@ -54,11 +55,6 @@ Step edit(std::string narration, std::string display, std::string from, std::str
     step.edit_from = std::move(from);
     step.edit_to = std::move(to);
     return step;
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 void write_file(const fs::path& path, std::string_view content) {
@@ -186,7 +182,7 @@ public:
         Outcome outcome;
         if (step.argv.empty()) {
             const fs::path file = fs::path(clone_) / "meltano.yml";
-            std::string text = read_file(file);
+            std::string text = util::read_file(file.string()).value_or("");
             auto at = text.find(step.edit_from);
             if (at == std::string::npos) {
                 outcome.exit_code = 1;

@@ -5,14 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <unistd.h>
 
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
+#include <dataops/util/files.hpp>
 #include <fmt/format.h>
 
 namespace dataops::git {
@@ -308,15 +307,7 @@ std::string user_attributes(const std::string& git_dir) {
     } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
         path = std::string(home) + "/.config/git/attributes";
     }
-    std::string content;
-    if (path.empty()) {
-        return content;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-        content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    return content;
+    return path.empty() ? std::string() : util::read_file(path).value_or("");
 }
 
 std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, const std::string& ours,

@@ -6,11 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
+#include <dataops/util/files.hpp>
 #include <dataops/util/strings.hpp>
 #include <fmt/format.h>
 
@@ -18,16 +17,6 @@ namespace dataops::hooks {
 namespace {
 
 constexpr const char* kMarker = "# git-dataops hook, version ";
-
-std::optional<std::string> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return std::nullopt;
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-}
 
 bool exists(const std::string& path) {
     struct stat st {};
@@ -158,7 +147,7 @@ InstallOutcome install(const HookTarget& target, const std::string& binary, cons
         }
     }
     const std::string content = shim(target.name, binary);
-    auto existing = read_file(target.path);
+    auto existing = util::read_file(target.path);
     if (!existing && exists(target.path)) {
         throw Error(fmt::format("cannot read the existing hook '{}'", target.path));
     }
@@ -190,7 +179,7 @@ InstallOutcome install(const HookTarget& target, const std::string& binary, cons
 }
 
 UninstallOutcome uninstall(const HookTarget& target) {
-    auto existing = read_file(target.path);
+    auto existing = util::read_file(target.path);
     if (!existing) {
         return UninstallOutcome::not_installed;
     }
@@ -213,7 +202,7 @@ UninstallOutcome uninstall(const HookTarget& target) {
 
 Status status(const HookTarget& target, const std::string& binary) {
     Status s;
-    auto existing = read_file(target.path);
+    auto existing = util::read_file(target.path);
     s.exists = existing.has_value();
     s.legacy = exists(target.path + ".legacy");
     if (!existing) {
