@@ -476,6 +476,11 @@ void add_missing(std::vector<const SettingDefinition*>& defs, const FlatConfig& 
     }
 }
 
+/// Whether join_env_var puts a '_' between the prefix and the name.
+bool joined_with_separator(std::string_view converted_prefix, std::string_view name) {
+    return !converted_prefix.empty() && !name.empty();
+}
+
 /// to_env_var(prefix, name) from the prefix already converted (to_env_var(prefix, "")):
 /// converting each prefix once per plugin rather than once per setting and prefix.
 std::string join_env_var(const std::string& converted_prefix, std::string_view name,
@@ -483,12 +488,15 @@ std::string join_env_var(const std::string& converted_prefix, std::string_view n
     std::string out;
     out.reserve(converted_prefix.size() + converted_name.size() + 1);
     out += converted_prefix;
-    if (!out.empty() && !name.empty()) {
+    if (joined_with_separator(converted_prefix, name)) {
         out += '_';
     }
     out += converted_name;
     return out;
 }
+
+/// Whether Meltano writes an env alias as well as reading it (a `!` alias is read negated).
+bool written_alias(std::string_view alias) { return alias.empty() || alias.front() != '!'; }
 
 void compute_read_names(const PreparedPlugin& pp, const SettingDefinition& def,
                         std::vector<std::string>& read) {
@@ -529,11 +537,31 @@ std::vector<std::string> compute_write_names(const std::vector<std::string>& pre
         writes.push(join_env_var(p, def.name, name));
     }
     for (const auto& alias : def.env_aliases) {
-        if (alias.empty() || alias.front() != '!') {
+        if (written_alias(alias)) {
             writes.push(alias);
         }
     }
     return write;
+}
+
+/// Whether compute_write_names(prefix_vars, def) holds `name`, without building the list.
+bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefinition& def,
+                 std::string_view name) {
+    if (def.env && *def.env == name) {
+        return true;
+    }
+    for (const auto& alias : def.env_aliases) {
+        if (alias == name && written_alias(alias)) {
+            return true;
+        }
+    }
+    // join_env_var(p, def.name, converted) == name, without building the joined names.
+    const std::string converted = to_env_var("", def.name);
+    return std::any_of(prefix_vars.begin(), prefix_vars.end(), [&](const std::string& p) {
+        const std::size_t sep = joined_with_separator(p, def.name) ? 1 : 0;
+        return name.size() == p.size() + sep + converted.size() && name.starts_with(p) &&
+               (sep == 0 || name[p.size()] == '_') && name.ends_with(converted);
+    });
 }
 
 void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
@@ -1327,26 +1355,6 @@ std::string stringify(const SettingDefinition& def, const Json& value) {
         return python_str(value);
     }
     return python_json_dumps(value);
-}
-
-/// Whether compute_write_names(prefix_vars, def) holds `name`, without building the list.
-bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefinition& def,
-                 std::string_view name) {
-    if (def.env && *def.env == name) {
-        return true;
-    }
-    for (const auto& alias : def.env_aliases) {
-        if (alias == name && (alias.empty() || alias.front() != '!')) {
-            return true;
-        }
-    }
-    // join_env_var(p, def.name, converted) == name, without building the joined names.
-    const std::string converted = to_env_var("", def.name);
-    return std::any_of(prefix_vars.begin(), prefix_vars.end(), [&](const std::string& p) {
-        const std::size_t sep = !p.empty() && !def.name.empty() ? 1 : 0;
-        return name.size() == p.size() + sep + converted.size() && name.starts_with(p) &&
-               (sep == 0 || name[p.size()] == '_') && name.ends_with(converted);
-    });
 }
 
 /// One variable of the plugin's non-extra settings as Meltano's as_env(extras=False) writes it
