@@ -332,6 +332,20 @@ public:
         string(name);
         buf_.append(": ");
     }
+    /// The key and its string, only when there is one (nlohmann omits unset members).
+    template <class Text>
+    void key_if(int depth, std::string_view name, bool& first, const std::optional<Text>& text) {
+        if (text) {
+            key(depth, name, first);
+            string(*text);
+        }
+    }
+    /// The start of an array element on a new line, the elements at `depth`.
+    void element(int depth, bool& first) {
+        buf_.append(first ? "\n" : ",\n");
+        first = false;
+        indent(depth);
+    }
     void null() { raw("null"); }
     template <class Text>
     void string_or_null(const std::optional<Text>& text) {
@@ -445,10 +459,7 @@ void write_plugin(JsonOut& o, const ResolvedPlugin& plugin, bool reveal, int dep
     o.string(meltano::plugin_type_name(plugin.type));
     o.key(d, "name", first);
     o.string(plugin.name);
-    if (plugin.mapper) {
-        o.key(d, "mapper", first);
-        o.string(*plugin.mapper);
-    }
+    o.key_if(d, "mapper", first, plugin.mapper);
     o.key(d, "inherit_from", first);
     o.string_or_null(plugin.inherit_from);
     o.key(d, "settings", first);
@@ -458,9 +469,7 @@ void write_plugin(JsonOut& o, const ResolvedPlugin& plugin, bool reveal, int dep
         o.raw("[");
         bool first_setting = true;
         for (const auto& setting : plugin.settings) {
-            o.raw(first_setting ? "\n" : ",\n");
-            first_setting = false;
-            o.indent(d + 1);
+            o.element(d + 1, first_setting);
             o.raw("{");
             const int m = d + 2;  // the setting's members
             bool first_member = true;
@@ -474,14 +483,8 @@ void write_plugin(JsonOut& o, const ResolvedPlugin& plugin, bool reveal, int dep
             }
             o.key(m, "source", first_member);
             o.string(meltano::source_name(setting.source));
-            if (setting.inherited_from) {
-                o.key(m, "inherited_from", first_member);
-                o.string(*setting.inherited_from);
-            }
-            if (setting.env_var_used) {
-                o.key(m, "env_var_used", first_member);
-                o.string(*setting.env_var_used);
-            }
+            o.key_if(m, "inherited_from", first_member, setting.inherited_from);
+            o.key_if(m, "env_var_used", first_member, setting.env_var_used);
             o.key(m, "env", first_member);
             o.string(setting.env_var);
             o.key(m, "sensitive", first_member);
@@ -529,8 +532,7 @@ void write_show_json(std::ostream& out, const ShowInput& input) {
         if (!selected(plugin, input.plugins)) {
             continue;
         }
-        o.raw(first ? "\n    " : ",\n    ");
-        first = false;
+        o.element(2, first);
         write_plugin(o, plugin, input.reveal, 2);
     }
     o.raw(first ? "]" : "\n  ]");

@@ -26,6 +26,8 @@ TEST_CASE("env show's streamed JSON is the built document, byte for byte", "[rep
     testing::ProjectDir dir;
     dir.write("meltano.yml", R"(version: 1
 default_environment: dev
+env:
+  TAP_ODD_FLAG: "true"
 plugins:
   extractors:
   - name: tap-a
@@ -82,6 +84,10 @@ environments:
             input.reveal = reveal;
             INFO("environment " << environment << ", reveal " << reveal);
             CHECK(streamed(input) == report::show_json(input).dump(2) + "\n");
+            if (resolution.diagnostics.empty()) {  // an unknown environment resolves no plugin
+                CHECK(streamed(input).find("\"env_var_used\": \"TAP_ODD_FLAG\"") !=
+                      std::string::npos);
+            }
             input.revision = "abc123";
             input.plugins = {"tap-b", "mapper-x"};
             CHECK(streamed(input) == report::show_json(input).dump(2) + "\n");
