@@ -1,16 +1,16 @@
-// Boost.Process v1 (header-only in Boost 1.74) behind a small interface. Outputs are read
-// asynchronously on one io_context per child so that neither pipe can fill up and block the
-// child while we wait on the other; the exit code comes from on_exit, which Boost fills in
-// reliably when an io_context reaps the child.
+// Boost.Process v1 (header-only in Boost 1.74) behind a small interface. Boost starts the child
+// and wires its streams to synchronous pipes; Running::wait drains them (and feeds stdin) in
+// one poll() loop, so that no pipe can fill up and block the child while we wait on another.
 #include <dataops/process/process.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
-#include <boost/asio/io_context.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cerrno>
@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <future>
 
 #include <dataops/util/error.hpp>
 #include <fmt/format.h>
@@ -177,15 +176,26 @@ auto child_hygiene() {
     };
 }
 
+/// The exit status as Result::exit_code: the exit code, or 128 + the signal that killed it.
+int exit_code_of(int status) {
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
+    }
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return status;
+}
+
 }  // namespace
 
 struct Running::Impl {
-    boost::asio::io_context ios;
-    std::future<std::string> out;
-    std::future<std::string> err;
-    bool capture_out = false;
-    bool capture_err = false;
-    int exit_code = -1;
+    // Only the streams that are piped have a pipe (a bp::pipe opens one when constructed).
+    std::optional<bp::pipe> in;
+    std::optional<bp::pipe> out;
+    std::optional<bp::pipe> err;
+    std::string input;
+    bool waited = false;
     bp::child child;
 };
 
@@ -194,20 +204,18 @@ Running::Running(const Options& options) : impl_(std::make_unique<Impl>()) {
     const std::string exe = resolve_executable(options);
     const auto args = arguments(options);
     bp::environment env = make_environment(options);
-    impl.capture_out = options.out == Stream::capture;
-    impl.capture_err = options.err == Stream::capture;
-    auto on_exit = bp::on_exit([&impl](int code, const std::error_code&) { impl.exit_code = code; });
 
-    // Each stream's redirection is a different type; compose them with generic lambdas.
+    // Each stream's redirection is a different type; compose them with generic lambdas. Boost
+    // closes the child's ends of the pipes in our process once the child has started.
     const std::string cwd = start_directory(options);
     auto launch = [&](auto&&... io) {
-        return bp::child(bp::exe = exe, bp::args = args, env, bp::start_dir = cwd, impl.ios, on_exit,
+        return bp::child(bp::exe = exe, bp::args = args, env, bp::start_dir = cwd,
                          std::forward<decltype(io)>(io)..., child_hygiene());
     };
     auto with_err = [&](auto&&... io) {
         switch (options.err) {
             case Stream::capture:
-                return launch(bp::std_err > impl.err, io...);
+                return launch(bp::std_err > impl.err.emplace(), io...);
             case Stream::null:
                 return launch(bp::std_err > bp::null, io...);
             case Stream::inherit:
@@ -218,7 +226,7 @@ Running::Running(const Options& options) : impl_(std::make_unique<Impl>()) {
     auto with_out = [&](auto&&... io) {
         switch (options.out) {
             case Stream::capture:
-                return with_err(bp::std_out > impl.out, io...);
+                return with_err(bp::std_out > impl.out.emplace(), io...);
             case Stream::null:
                 return with_err(bp::std_out > bp::null, io...);
             case Stream::inherit:
@@ -228,7 +236,8 @@ Running::Running(const Options& options) : impl_(std::make_unique<Impl>()) {
     };
     try {
         if (options.input) {
-            impl.child = with_out(bp::std_in < boost::asio::buffer(*options.input));
+            impl.input = *options.input;
+            impl.child = with_out(bp::std_in < impl.in.emplace());
         } else {
             impl.child = with_out(bp::std_in < bp::null);
         }
@@ -238,12 +247,13 @@ Running::Running(const Options& options) : impl_(std::make_unique<Impl>()) {
 }
 
 Running::~Running() {
-    if (impl_ && impl_->child.valid() && impl_->exit_code < 0) {
+    if (impl_ && impl_->child.valid() && !impl_->waited) {
         // Never leave a zombie behind, even when the caller gave up on the result.
-        std::error_code ignored;
-        IgnoreSigpipe guard;
-        impl_->ios.run();
-        impl_->child.wait(ignored);
+        try {
+            wait();
+        } catch (...) {
+            // A destructor must not throw; the child has been reaped either way.
+        }
     }
 }
 Running::Running(Running&&) noexcept = default;
@@ -251,21 +261,81 @@ Running& Running::operator=(Running&&) noexcept = default;
 
 Result Running::wait() {
     Impl& impl = *impl_;
+    impl.waited = true;
+    Result result;
+    // One poll loop feeds stdin and drains both outputs, so that no pipe can fill up and block
+    // the child while we wait on another. (Synchronous pipes: Boost.Asio's reactor, which the
+    // asynchronous ones need, cost a fresh process about 0.5 ms per child; see BENCHMARKS.md.)
+    struct Channel {
+        int fd;
+        std::string* text;  ///< where the bytes go (reading); nullptr: stdin (writing)
+    };
+    std::vector<Channel> channels;
+    if (impl.in) {
+        const int fd = impl.in->native_sink();
+        if (impl.input.empty()) {
+            impl.in->close();
+        } else {
+            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+            channels.push_back({fd, nullptr});
+        }
+    }
+    if (impl.out) {
+        channels.push_back({impl.out->native_source(), &result.out});
+    }
+    if (impl.err) {
+        channels.push_back({impl.err->native_source(), &result.err});
+    }
+    std::size_t written = 0;
     {
         // The child may exit without reading all its stdin (a hook that ignores it).
         IgnoreSigpipe guard;
-        impl.ios.run();
+        char buffer[65536];
+        while (!channels.empty()) {
+            std::vector<pollfd> fds;
+            for (const auto& c : channels) {
+                fds.push_back({c.fd, static_cast<short>(c.text ? POLLIN : POLLOUT), 0});
+            }
+            if (::poll(fds.data(), fds.size(), -1) < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                throw Error(fmt::format("cannot wait for a child process: {}", std::strerror(errno)));
+            }
+            for (std::size_t k = fds.size(); k-- > 0;) {
+                if (fds[k].revents == 0) {
+                    continue;
+                }
+                Channel& c = channels[k];
+                bool done = false;
+                if (c.text) {
+                    const ssize_t n = ::read(c.fd, buffer, sizeof buffer);
+                    if (n > 0) {
+                        c.text->append(buffer, static_cast<std::size_t>(n));
+                    } else {
+                        done = n == 0 || (errno != EINTR && errno != EAGAIN);
+                    }
+                } else {
+                    const ssize_t n = ::write(c.fd, impl.input.data() + written, impl.input.size() - written);
+                    if (n > 0) {
+                        written += static_cast<std::size_t>(n);
+                        done = written == impl.input.size();
+                    } else {
+                        done = errno != EINTR && errno != EAGAIN;  // EPIPE: it stopped reading
+                    }
+                    if (done) {
+                        impl.in->close();  // end of input for the child
+                    }
+                }
+                if (done) {
+                    channels.erase(channels.begin() + static_cast<std::ptrdiff_t>(k));
+                }
+            }
+        }
     }
     std::error_code ignored;
     impl.child.wait(ignored);
-    Result result;
-    result.exit_code = impl.exit_code >= 0 ? impl.exit_code : impl.child.exit_code();
-    if (impl.capture_out) {
-        result.out = impl.out.get();
-    }
-    if (impl.capture_err) {
-        result.err = impl.err.get();
-    }
+    result.exit_code = exit_code_of(impl.child.native_exit_code());
     return result;
 }
 
@@ -353,7 +423,7 @@ Result Conversation::finish() {
     impl_->in.pipe().close();
     std::error_code ignored;
     impl_->child.wait(ignored);
-    result.exit_code = impl_->child.exit_code();
+    result.exit_code = exit_code_of(impl_->child.native_exit_code());
     if (impl_->err != nullptr) {
         std::rewind(impl_->err);
         char buffer[4096];
