@@ -49,10 +49,10 @@ void print_diagnostics(const meltano::Diagnostics& diagnostics, const report::St
 }
 
 Loaded load(const Options& options, const std::optional<std::string>& rev) {
-    Loaded loaded{workspace::open({options.project, rev}), {}, {}, {}};
+    auto opened = workspace::open_project({options.project, rev});
+    Loaded loaded{std::move(opened.workspace), std::move(opened.load), {}, {}};
     loaded.out = report::Style(cli::use_color(options.color, &loaded.ws.repository.config(), 1));
     loaded.err = report::Style(cli::use_color(options.color, &loaded.ws.repository.config(), 2));
-    loaded.load = meltano::load_project(*loaded.ws.source, loaded.ws.project_dir);
     if (!loaded.load.project) {
         print_diagnostics(loaded.load.diagnostics, loaded.err);
         throw Error(fmt::format("cannot load the Meltano project '{}' from {}",

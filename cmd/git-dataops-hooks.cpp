@@ -202,9 +202,11 @@ int run_hook(const Options& options) {
         }
     }
     std::shared_ptr<git::ObjectReader> objects;
-    auto repo = git::Repository::discover({}, [&](const std::string& git_dir) {
-        if (reads_commits) {
-            objects = git::make_object_reader(git_dir);
+    std::string objects_dir;
+    auto repo = git::Repository::discover({}, [&](const git::Location& location) {
+        if (reads_commits && location.git_dir != objects_dir) {
+            objects = git::make_object_reader(location.git_dir);
+            objects_dir = location.git_dir;
         }
     });
     // git runs hooks with no options of ours: colour follows color.dataops / color.ui.

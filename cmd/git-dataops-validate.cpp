@@ -32,8 +32,7 @@ struct Options {
 };
 
 int run(const Options& options) {
-    auto ws = workspace::open({options.project, options.rev});
-    auto load = meltano::load_project(*ws.source, ws.project_dir);
+    auto [ws, load] = workspace::open_project({options.project, options.rev});
 
     meltano::ValidateOptions validate_options;
     validate_options.strict = options.strict;

@@ -87,7 +87,7 @@ Config Repository::read_config_outside() {
     return Config::parse_z_list(result.out);
 }
 
-Repository Repository::discover(const std::string& cwd, const GitDirListener& on_git_dir) {
+Repository Repository::discover(const std::string& cwd, const LocationListener& on_location) {
     // The configuration is needed in every case: git starts on it while we look at the files.
     auto config_options = git_options({"config", "-z", "--list", "--show-scope"});
     config_options.cwd = cwd;
@@ -95,8 +95,8 @@ Repository Repository::discover(const std::string& cwd, const GitDirListener& on
     std::optional<Location> found = locate_from_files(cwd);
     std::optional<process::Running> where;
     if (found) {
-        if (on_git_dir) {
-            on_git_dir(found->git_dir);
+        if (on_location) {
+            on_location(*found);
         }
     } else {
         // Both questions at once: on two cores this costs about one git start-up, not two.
@@ -116,8 +116,8 @@ Repository Repository::discover(const std::string& cwd, const GitDirListener& on
             where.emplace(location_query(cwd));
         }
         repo.location_ = parse_location_answer(where->wait());
-        if (on_git_dir && (!found || found->git_dir != repo.location_.git_dir)) {
-            on_git_dir(repo.location_.git_dir);
+        if (on_location && (!found || *found != repo.location_)) {
+            on_location(repo.location_);
         }
     }
     check_config_answer(settings);

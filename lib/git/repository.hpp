@@ -30,6 +30,8 @@ struct Location {
     std::optional<std::string> work_tree;  ///< absolute; nullopt for a bare repository
     std::string prefix;                    ///< the current directory relative to the work tree ("" or "sub/dir")
     bool bare = false;
+
+    friend bool operator==(const Location&, const Location&) = default;
 };
 
 /// What a failed `git` said, without its "fatal: "/"error: " prefix and trailing newline (or
@@ -41,11 +43,12 @@ public:
     /// The repository containing the current directory. Throws dataops::Error with git's own
     /// words when there is none ("not a git repository (or any of the parent directories): .git").
     /// `cwd` (empty: the current directory) is where the search starts, as `git -C` would.
-    /// `on_git_dir`, if given, hears the git directory as soon as it is known, which may be
-    /// before the configuration has arrived (a caller can start its own git process then); it
-    /// hears it again, corrected, if the configuration overrules the file system's answer.
-    using GitDirListener = std::function<void(const std::string& git_dir)>;
-    static Repository discover(const std::string& cwd = {}, const GitDirListener& on_git_dir = {});
+    /// `on_location`, if given, hears the location as soon as it is known, which may be before
+    /// the configuration has arrived (a caller can start its own git process, or read the work
+    /// tree, while git reads the configuration); it hears it again, corrected, if the
+    /// configuration overrules the file system's answer.
+    using LocationListener = std::function<void(const Location& location)>;
+    static Repository discover(const std::string& cwd = {}, const LocationListener& on_location = {});
 
     /// Only the configuration, which works outside a repository too (global and `-c` values).
     static Config read_config_outside();

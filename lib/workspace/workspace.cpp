@@ -1,6 +1,9 @@
 #include <dataops/workspace/workspace.hpp>
 
 #include <cctype>
+#include <exception>
+#include <optional>
+#include <utility>
 
 #include <dataops/git/revision_source.hpp>
 #include <dataops/stages/pipeline.hpp>
@@ -31,15 +34,44 @@ std::string explicit_project(const std::string& dir, const git::Location& locati
     return *normal;
 }
 
-}  // namespace
+/// The project directory: `--project`, else `dataops.project` (when the configuration is known:
+/// `config` is null before it has arrived), else the nearest directory from the current one
+/// upward that holds meltano.yml, else the root.
+std::string project_dir(const OpenOptions& options, const git::Location& location, const git::FileSource& source,
+                        const git::Config* config) {
+    if (options.project) {
+        return explicit_project(*options.project, location);
+    }
+    if (config != nullptr) {
+        if (auto configured = stages::configured_project_dir(*config)) {
+            return *configured;
+        }
+    }
+    std::string dir = location.prefix;
+    for (;;) {
+        if (source.kind(git::join_path(dir, "meltano.yml")) != git::EntryKind::missing || dir.empty()) {
+            return dir;
+        }
+        auto slash = dir.rfind('/');
+        dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
+    }
+}
 
-Workspace open(const OpenOptions& options) {
+/// What was read before the configuration arrived, and from where.
+struct EarlyLoad {
+    git::Location location;
+    std::string project_dir;
+    std::unique_ptr<git::FileSource> source;
+    meltano::LoadResult load;
+};
+
+Workspace open_with(const OpenOptions& options, const git::Repository::LocationListener& on_location) {
     // With --rev, git cat-file starts first and peels the revision while discovery runs.
     std::unique_ptr<git::FileSource> revision;
     if (options.rev) {
         revision = git::start_revision_source(*options.rev);
     }
-    Workspace ws{git::Repository::discover(), nullptr, {}, {}};
+    Workspace ws{git::Repository::discover({}, on_location), nullptr, {}, {}};
     const auto& location = ws.repository.location();
     if (revision) {
         revision->commit();  // a bad revision is reported here, before anything else is read
@@ -47,31 +79,47 @@ Workspace open(const OpenOptions& options) {
     } else {
         ws.source = ws.repository.worktree();
     }
-
-    if (options.project) {
-        ws.project_dir = explicit_project(*options.project, location);
-    } else if (auto configured = stages::configured_project_dir(ws.repository.config())) {
-        ws.project_dir = *configured;
-    } else {
-        // The nearest directory upward from where the user stands that holds meltano.yml.
-        std::string dir = location.prefix;
-        for (;;) {
-            if (ws.source->kind(git::join_path(dir, "meltano.yml")) != git::EntryKind::missing) {
-                break;
-            }
-            if (dir.empty()) {
-                break;
-            }
-            auto slash = dir.rfind('/');
-            dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
-        }
-        ws.project_dir = dir;
-    }
+    ws.project_dir = project_dir(options, location, *ws.source, &ws.repository.config());
     if (location.work_tree) {
         ws.project_root = ws.project_dir.empty() ? *location.work_tree
                                                  : *location.work_tree + "/" + ws.project_dir;
     }
     return ws;
+}
+
+}  // namespace
+
+Workspace open(const OpenOptions& options) { return open_with(options, {}); }
+
+OpenedProject open_project(const OpenOptions& options) {
+    std::optional<EarlyLoad> early;
+    bool heard = false;
+    auto on_location = [&](const git::Location& location) {
+        // A second call corrects the file system's answer after the configuration has arrived:
+        // nothing is left to overlap, and the ordinary path reads the project.
+        early.reset();
+        if (std::exchange(heard, true) || options.rev || !location.work_tree) {
+            return;
+        }
+        try {
+            auto source = git::make_worktree_source(*location.work_tree);
+            std::string dir = project_dir(options, location, *source, nullptr);
+            auto load = meltano::load_project(*source, dir);
+            early = EarlyLoad{location, std::move(dir), std::move(source), std::move(load)};
+        } catch (const std::exception&) {
+            // Whatever went wrong is found, and reported, on the ordinary path.
+        }
+    };
+    OpenedProject opened{open_with(options, on_location), {}};
+    Workspace& ws = opened.workspace;
+    if (early && early->location == ws.repository.location() && early->project_dir == ws.project_dir &&
+        !options.rev) {
+        ws.source = std::move(early->source);
+        opened.load = std::move(early->load);
+    } else {
+        opened.load = meltano::load_project(*ws.source, ws.project_dir);
+    }
+    return opened;
 }
 
 std::map<std::string, std::string> parse_dotenv(const std::string& text) {

@@ -9,6 +9,7 @@
 
 #include <dataops/git/file_source.hpp>
 #include <dataops/git/repository.hpp>
+#include <dataops/meltano/project.hpp>
 
 namespace dataops::workspace {
 
@@ -35,6 +36,18 @@ struct Workspace {
 /// Throws dataops::Error when there is no repository, the revision is bad, or an explicit project
 /// directory lies outside the repository.
 Workspace open(const OpenOptions& options);
+
+struct OpenedProject {
+    Workspace workspace;
+    meltano::LoadResult load;
+};
+
+/// open(), then meltano::load_project() of its project directory. From the working tree, the
+/// project is read and parsed while `git config` is still answering (the directory it would be
+/// in unless the configuration says otherwise), and read again only when the configuration
+/// moves it (`dataops.project`, `core.worktree`): on a small project that wait is most of a
+/// command's run (see BENCHMARKS.md). Throws as open() does.
+OpenedProject open_project(const OpenOptions& options);
 
 /// Variables of the project's `.env` file (the working tree's, or the revision's), parsed as
 /// python-dotenv does for the forms Meltano projects use: `KEY=value`, `export KEY=value`, single

@@ -161,6 +161,21 @@ TEST_CASE("git's ways of choosing the repository and configuration reach the bin
         CHECK(result.code == 0);
         CHECK(result.out == "   only  other/meltano.yml:2:3\n");
     }
+    SECTION("dataops.project wins over the nearest meltano.yml, which is read before the configuration arrives") {
+        repo.commit("second project", {{"other/meltano.yml", "environments:\n- name: only\n"}});
+        RunOptions in_sub = in_dir(repo.path() + "/proj/sub");
+        auto listed = repo.run({"git", "-c", "dataops.project=other", "dataops", "env", "list"}, in_sub);
+        INFO(describe(listed));
+        CHECK(listed.code == 0);
+        CHECK(listed.out == "   only  other/meltano.yml:2:3\n");
+        auto validated = repo.run({"git", "-c", "dataops.project=other", "dataops", "validate", "--all"}, in_sub);
+        INFO(describe(validated));
+        CHECK(validated.code == 0);
+        CHECK_THAT(validated.err, Catch::Contains("other/meltano.yml") && Catch::Contains("environments: only"));
+        auto nearest = repo.run({"git", "dataops", "validate", "--all"}, in_sub);
+        INFO(describe(nearest));
+        CHECK_THAT(nearest.err, Catch::Contains("proj/meltano.yml") && Catch::Contains("environments: dev, staging, prod"));
+    }
     SECTION("the nearest meltano.yml upward from the current directory") {
         auto result = repo.dataops({"env", "list"}, in_dir(repo.path() + "/proj/sub"));
         INFO(describe(result));
