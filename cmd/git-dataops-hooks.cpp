@@ -2,11 +2,14 @@
 // pre-receive hook); `run` is what the installed shims call.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <iterator>
+#include <utility>
 
 #include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
+#include <dataops/git/discover.hpp>
 #include <dataops/git/repository.hpp>
 #include <dataops/git/revision_source.hpp>
 #include <dataops/hooks/install.hpp>
@@ -193,20 +196,33 @@ int run_hook(const Options& options) {
         std::cerr << "git-dataops: skipping the meltano.yml check (DATAOPS_SKIP is set)\n";
         return legacy == 0 ? cli::exit_ok : cli::exit_no;
     }
-    // The pushed commits are read through one `git cat-file`: it starts as soon as the git
-    // directory is known, which is before `git config` has answered in the plain case.
-    bool reads_commits = false;
+    // The pushed commits are read through one `git cat-file`, the longer of the two paths
+    // (commit, tree, meltano.yml, then validation): it starts before `git config` when the file
+    // system tells where the repository is, and the commits are read and validated while git
+    // reads the configuration, which then names the stage and the project directory.
+    std::vector<hooks::PushUpdate> updates;
     if (hook == "pre-push") {
-        for (const auto& update : hooks::parse_pre_push_input(input)) {
-            reads_commits = reads_commits || !update.is_delete();
-        }
+        updates = hooks::parse_pre_push_input(input);
     }
+    const bool reads_commits =
+        std::any_of(updates.begin(), updates.end(), [](const hooks::PushUpdate& u) { return !u.is_delete(); });
     std::shared_ptr<git::ObjectReader> objects;
     std::string objects_dir;
+    auto read_objects_of = [&](const std::string& git_dir) {
+        if (reads_commits && git_dir != objects_dir) {
+            objects = git::make_object_reader(git_dir);
+            objects_dir = git_dir;
+        }
+    };
+    if (auto found = git::locate_from_files({})) {
+        read_objects_of(found->git_dir);
+    }
+    auto judgements = std::make_shared<hooks::Judgements>();
+    bool prejudged = false;
     auto repo = git::Repository::discover({}, [&](const git::Location& location) {
-        if (reads_commits && location.git_dir != objects_dir) {
-            objects = git::make_object_reader(location.git_dir);
-            objects_dir = location.git_dir;
+        read_objects_of(location.git_dir);
+        if (reads_commits && !std::exchange(prejudged, true)) {
+            hooks::prejudge(*judgements, objects, updates);
         }
     });
     // git runs hooks with no options of ours: colour follows color.dataops / color.ui.
@@ -216,7 +232,7 @@ int run_hook(const Options& options) {
         if (args.size() < 2) {
             throw UsageError("pre-push needs <remote> and <url>");
         }
-        report = hooks::run_pre_push(repo, {args[0], args[1], input, style, std::move(objects)});
+        report = hooks::run_pre_push(repo, {args[0], args[1], input, style, std::move(objects), judgements});
     } else {
         report = hooks::run_pre_receive(repo, input, style);
     }

@@ -111,6 +111,41 @@ std::vector<PushUpdate> parse_pre_push_input(std::string_view text) {
     return updates;
 }
 
+Judgements::Judged& Judgements::get(const git::FileSource& source, const std::string& project_dir,
+                                     bool validated) {
+    auto key = std::make_pair(source.tree().value_or(""), project_dir);
+    auto found = judged_.find(key);
+    if (found == judged_.end()) {
+        Judged judged;
+        judged.missing = source.kind(git::join_path(project_dir, "meltano.yml")) == git::EntryKind::missing;
+        if (!judged.missing) {
+            judged.load = meltano::load_project(source, project_dir);
+        }
+        found = judged_.emplace(std::move(key), std::move(judged)).first;
+    }
+    Judged& judged = found->second;
+    if (validated && !judged.missing && !judged.every_environment) {
+        judged.every_environment = meltano::validate(judged.load, {});
+    }
+    return judged;
+}
+
+void prejudge(Judgements& judgements, const std::shared_ptr<git::ObjectReader>& objects,
+              const std::vector<PushUpdate>& updates) noexcept {
+    for (const auto& update : updates) {
+        if (update.is_delete()) {
+            continue;
+        }
+        try {
+            auto source = git::make_revision_source(update.local_oid + "^{commit}", objects);
+            judgements.get(*source, "", true);
+        } catch (...) {
+            // Not a commit, or the repository was not the one git runs the hook for: the
+            // ordinary path finds out and says so.
+        }
+    }
+}
+
 HookReport run_pre_push(const git::Repository& repository, const PrePushRequest& request) {
     HookReport report;
     const auto& config = repository.config();
@@ -119,6 +154,8 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     const std::string project_dir = stages::configured_project_dir(config).value_or("");
     const std::string file = git::join_path(project_dir, "meltano.yml");
     std::shared_ptr<git::ObjectReader> objects = request.objects;  // one `git cat-file` for every ref
+    const std::shared_ptr<Judgements> judgements =
+        request.judgements ? request.judgements : std::make_shared<Judgements>();
 
     // One check per tree and destination: refs that carry the same files to the same stage (or
     // outside the pipeline) are judged, and reported, once.
@@ -160,10 +197,11 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     for (const auto& check : checks) {
         const git::FileSource& source = *check.source;
         const stages::Stage* stage = check.stage;
-        if (source.kind(file) == git::EntryKind::missing) {
+        const Judgements::Judged& judged = judgements->get(source, project_dir, stage != nullptr);
+        if (judged.missing) {
             continue;  // not a Meltano project at this commit: nothing to judge
         }
-        auto load = meltano::load_project(source, project_dir);
+        const meltano::LoadResult& load = judged.load;
         meltano::ValidationResult result;
         if (stage != nullptr) {
             const std::string& environment = stage->environment;
@@ -171,9 +209,8 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
                                                file, source.describe(), environment, stage->remote, stage->branch));
             // Every environment: the stage's own errors block, other environments' blocks are
             // warnings here (a typo in the prod block is news on the way to dev, and blocks at prod).
-            meltano::ValidateOptions options;
             bool defined = load.project && load.project->find_environment(environment) != nullptr;
-            result = meltano::validate(load, options);
+            result = *judged.every_environment;
             if (load.project && !defined) {
                 meltano::Diagnostic d;
                 d.code = "stage-environment-undefined";

@@ -3,6 +3,7 @@
 /// of the stage they are pushed to. The protocol is git's (githooks(5)); what is judged is the
 /// pushed commit's tree, never the working tree.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 #include <dataops/git/repository.hpp>
 #include <dataops/git/revision_source.hpp>
 #include <dataops/meltano/diagnostic.hpp>
+#include <dataops/meltano/project.hpp>
+#include <dataops/meltano/validate.hpp>
 
 #include <dataops/report/style.hpp>
 
@@ -42,6 +45,32 @@ struct HookReport {
 int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment,
                  const report::Style& style);
 
+/// The projects of pushed commits, read and validated for every environment, kept by tree and
+/// project directory. What the hook judges in a commit does not depend on the stage it goes to,
+/// so it can be worked out before the configuration (which names the stage and the project
+/// directory) has arrived; and a tree id names the same files in every repository.
+class Judgements {
+public:
+    struct Judged {
+        bool missing = false;  ///< no meltano.yml there: not a Meltano project at this commit
+        meltano::LoadResult load;
+        /// meltano::validate(load, {}): every environment, hermetic.
+        std::optional<meltano::ValidationResult> every_environment;
+    };
+    /// The project of `source` (a commit's tree) at `project_dir`, read on first use; with
+    /// `validated`, also its validation for every environment.
+    Judged& get(const git::FileSource& source, const std::string& project_dir, bool validated);
+
+private:
+    std::map<std::pair<std::string, std::string>, Judged> judged_;
+};
+
+/// Read and validate, for every environment, the project at the root of each pushed commit,
+/// where it is unless `dataops.project` says otherwise: meant to run while `git config` is still
+/// answering. Never throws: whatever fails here is done again, and reported, by run_pre_push.
+void prejudge(Judgements& judgements, const std::shared_ptr<git::ObjectReader>& objects,
+              const std::vector<PushUpdate>& updates) noexcept;
+
 struct PrePushRequest {
     std::string remote_name;  ///< $1
     std::string remote_url;   ///< $2
@@ -50,6 +79,8 @@ struct PrePushRequest {
     /// A `git cat-file` the caller started for the repository (beside discovery); null: one is
     /// started when a pushed commit is to be read.
     std::shared_ptr<git::ObjectReader> objects;
+    /// Judgements made before the configuration arrived (prejudge); null: none.
+    std::shared_ptr<Judgements> judgements;
 };
 
 /// Validate every pushed commit, once per tree and destination (refs with the same files are

@@ -102,6 +102,25 @@ TEST_CASE("the hook judges the pushed commit, not the working tree", "[e2e][hook
     CHECK(result.code == 0);
 }
 
+TEST_CASE("dataops.project moves what the hook judges away from the root it reads first", "[e2e][hooks]") {
+    // The hook reads the root's meltano.yml of each pushed commit while git reads the
+    // configuration; dataops.project must still decide which project is judged.
+    Pipeline p;
+    p.repo.git({"config", "dataops.project", "proj"});
+    p.repo.commit("broken root, good project", {{"meltano.yml", with_typo_in("staging")}, {"proj/meltano.yml", kSeedProject}});
+    auto good = p.repo.git({"push", "staging", "main"}, {}, false);
+    INFO(describe(good));
+    CHECK(good.code == 0);
+    CHECK_THAT(good.err, Catch::Contains("checking proj/meltano.yml of"));
+    CHECK_THAT(good.err, !Catch::Contains("tap-authzero"));
+
+    p.repo.commit("good root, broken project", {{"meltano.yml", kSeedProject}, {"proj/meltano.yml", with_typo_in("staging")}});
+    auto bad = p.repo.git({"push", "staging", "main"}, {}, false);
+    INFO(describe(bad));
+    CHECK(bad.code != 0);
+    CHECK_THAT(bad.err, Catch::Contains("proj/meltano.yml:16:") && Catch::Contains("[unknown-plugin]"));
+}
+
 TEST_CASE("several refs, new branches, tags and deletes in one push", "[e2e][hooks]") {
     Pipeline p;
     REQUIRE(p.repo.git({"push", "staging", "main"}, {}, false).code == 0);
