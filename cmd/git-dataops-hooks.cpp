@@ -222,7 +222,8 @@ int run_hook(const Options& options) {
     auto repo = git::Repository::discover({}, [&](const git::Location& location) {
         read_objects_of(location.git_dir);
         if (reads_commits && !std::exchange(prejudged, true)) {
-            hooks::prejudge(*judgements, objects, updates);
+            hooks::prejudge(*judgements, objects, updates, args.size() > 0 ? args[0] : "",
+                            args.size() > 1 ? args[1] : "");
         }
     });
     // git runs hooks with no options of ours: colour follows color.dataops / color.ui.

@@ -130,19 +130,37 @@ Judgements::Judged& Judgements::get(const git::FileSource& source, const std::st
     return judged;
 }
 
+std::shared_ptr<const git::FileSource> Judgements::commit(const std::string& oid,
+                                                          const std::shared_ptr<git::ObjectReader>& objects) {
+    auto found = commits_.find(oid);
+    if (found == commits_.end()) {
+        std::shared_ptr<const git::FileSource> source = git::make_revision_source(oid + "^{commit}", objects);
+        found = commits_.emplace(oid, std::move(source)).first;
+    }
+    return found->second;
+}
+
 void prejudge(Judgements& judgements, const std::shared_ptr<git::ObjectReader>& objects,
-              const std::vector<PushUpdate>& updates) noexcept {
-    for (const auto& update : updates) {
-        if (update.is_delete()) {
-            continue;
+              const std::vector<PushUpdate>& updates, std::string_view remote_name,
+              std::string_view remote_url) noexcept {
+    try {
+        const git::Config none;
+        const auto defaults = stages::load_pipeline(none);
+        for (const auto& update : updates) {
+            if (update.is_delete()) {
+                continue;
+            }
+            const bool to_stage =
+                stages::match_push(defaults, none, remote_name, remote_url, update.remote_ref) != nullptr;
+            try {
+                judgements.get(*judgements.commit(update.local_oid, objects), "", to_stage);
+            } catch (const Error&) {
+                // Not a commit: the ordinary path skips it.
+            }
         }
-        try {
-            auto source = git::make_revision_source(update.local_oid + "^{commit}", objects);
-            judgements.get(*source, "", true);
-        } catch (...) {
-            // Not a commit, or the repository was not the one git runs the hook for: the
-            // ordinary path finds out and says so.
-        }
+    } catch (...) {
+        // The repository was not the one git runs the hook for, or cat-file failed: the
+        // ordinary path finds out and says so.
     }
 }
 
@@ -160,7 +178,7 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
     // One check per tree and destination: refs that carry the same files to the same stage (or
     // outside the pipeline) are judged, and reported, once.
     struct Check {
-        std::unique_ptr<git::FileSource> source;
+        std::shared_ptr<const git::FileSource> source;
         const stages::Stage* stage;
         std::vector<std::string> refs;  ///< the remote refs, shortened
     };
@@ -171,12 +189,12 @@ HookReport run_pre_push(const git::Repository& repository, const PrePushRequest&
             continue;
         }
         // Tags arrive as the tag object: the source peels to the commit, or to nothing.
-        std::unique_ptr<git::FileSource> source;
+        std::shared_ptr<const git::FileSource> source;
         try {
             if (!objects) {
                 objects = git::make_object_reader(repository.location().git_dir);
             }
-            source = git::make_revision_source(update.local_oid + "^{commit}", objects);
+            source = judgements->commit(update.local_oid, objects);
         } catch (const Error&) {
             continue;  // a tag of a tree or blob: no meltano.yml to judge
         }

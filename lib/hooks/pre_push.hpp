@@ -45,12 +45,17 @@ struct HookReport {
 int add_findings(HookReport& report, meltano::Diagnostics diagnostics, const std::optional<std::string>& environment,
                  const report::Style& style);
 
-/// The projects of pushed commits, read and validated for every environment, kept by tree and
-/// project directory. What the hook judges in a commit does not depend on the stage it goes to,
-/// so it can be worked out before the configuration (which names the stage and the project
-/// directory) has arrived; and a tree id names the same files in every repository.
+/// The pushed commits and their projects, read and validated for every environment, kept by
+/// commit, tree and project directory. What the hook judges in a commit does not depend on the
+/// stage it goes to, so it can be worked out before the configuration (which names the stage and
+/// the project directory) has arrived; and a tree id names the same files in every repository.
 class Judgements {
 public:
+    /// The tree of commit-ish `oid` (a tag peels to its commit), read once through `objects`.
+    /// Throws dataops::Error when it names no commit.
+    std::shared_ptr<const git::FileSource> commit(const std::string& oid,
+                                                  const std::shared_ptr<git::ObjectReader>& objects);
+
     struct Judged {
         bool missing = false;  ///< no meltano.yml there: not a Meltano project at this commit
         meltano::LoadResult load;
@@ -62,14 +67,19 @@ public:
     Judged& get(const git::FileSource& source, const std::string& project_dir, bool validated);
 
 private:
+    std::map<std::string, std::shared_ptr<const git::FileSource>> commits_;
     std::map<std::pair<std::string, std::string>, Judged> judged_;
 };
 
-/// Read and validate, for every environment, the project at the root of each pushed commit,
-/// where it is unless `dataops.project` says otherwise: meant to run while `git config` is still
-/// answering. Never throws: whatever fails here is done again, and reported, by run_pre_push.
+/// Meant to run while `git config` is still answering: read the project at the root of each
+/// pushed commit (where it is unless `dataops.project` says otherwise), and validate it for every
+/// environment when the push goes to a stage of the default pipeline (remotes dev, staging and
+/// prod, branch main: the configuration may say otherwise, but a guess that full validation is
+/// needed costs nothing when right and is not made for a branch outside it). Never throws:
+/// whatever fails here is done again, and reported, by run_pre_push.
 void prejudge(Judgements& judgements, const std::shared_ptr<git::ObjectReader>& objects,
-              const std::vector<PushUpdate>& updates) noexcept;
+              const std::vector<PushUpdate>& updates, std::string_view remote_name,
+              std::string_view remote_url) noexcept;
 
 struct PrePushRequest {
     std::string remote_name;  ///< $1
