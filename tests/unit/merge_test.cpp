@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -555,3 +556,70 @@ TEST_CASE("random histories merge in memory exactly as git merge -X theirs does"
     CHECK(unrelated > 0);
     CHECK(aligned_differently * 10 < static_cast<int>(cases.size()));
 }
+
+namespace {
+
+/// A tree of (mode, path, content) entries written straight into the object database, so that
+/// modes git would not take from a work tree (symlinks, submodules) are easy to state.
+std::string tree_of_entries(const TempRepo& repo, const std::vector<std::array<std::string, 3>>& entries) {
+    repo.git({"read-tree", "--empty"});
+    for (const auto& [mode, path, content] : entries) {
+        std::string id = content;  // a submodule's entry is a commit id
+        if (mode != "160000") {
+            dataops::testing::RunOptions in;
+            in.input = content;
+            id = trim(repo.git({"hash-object", "-w", "--stdin"}, in).out);
+        }
+        repo.git({"update-index", "--add", "--cacheinfo", mode + "," + id + "," + path});
+    }
+    return trim(repo.git({"write-tree"}).out);
+}
+
+}  // namespace
+
+TEST_CASE("tree changes are git's: nested paths, modes, kinds that change, whole directories", "[merge]") {
+    TempRepo repo;
+    const std::string sub = std::string(40, '1');
+    auto before = tree_of_entries(repo, {{{"100644", "keep.txt", "k\n"},
+                                          {"100644", "run.sh", "echo\n"},
+                                          {"100644", "link", "target\n"},
+                                          {"100644", "becomes-dir", "f\n"},
+                                          {"100644", "gone/a.txt", "a\n"},
+                                          {"100644", "gone/deep/b.txt", "b\n"},
+                                          {"100644", "dir/same.txt", "s\n"},
+                                          {"100644", "dir/sub/changed.txt", "1\n"},
+                                          {"160000", "vendor/lib", sub}}});
+    auto after = tree_of_entries(repo, {{{"100644", "keep.txt", "k\n"},
+                                         {"100755", "run.sh", "echo\n"},
+                                         {"120000", "link", "target"},
+                                         {"100644", "becomes-dir/inner.txt", "i\n"},
+                                         {"100644", "dir/same.txt", "s\n"},
+                                         {"100644", "dir/sub/changed.txt", "2\n"},
+                                         {"100644", "new/x/y.txt", "y\n"},
+                                         {"160000", "vendor/lib", std::string(40, '2')}}});
+    ObjectStore store(repo.path() + "/.git");
+    std::vector<std::string> got;
+    for (const auto& change : store.diff_trees(before, after)) {
+        got.push_back(change.status + " " + change.path);
+    }
+    // As `git diff-tree -r --no-renames` sees it, with a type change (T) as a removal and an addition.
+    const std::vector<std::string> expected = {
+        "removed becomes-dir", "added becomes-dir/inner.txt", "modified dir/sub/changed.txt", "removed gone/a.txt",
+        "removed gone/deep/b.txt", "removed link", "added link", "added new/x/y.txt", "modified run.sh",
+        "modified vendor/lib"};
+    CHECK(got == expected);
+    const auto raw = repo.git({"diff-tree", "-r", "--no-renames", "--name-status", before, after}).out;
+    CHECK(raw == "D\tbecomes-dir\nA\tbecomes-dir/inner.txt\nM\tdir/sub/changed.txt\nD\tgone/a.txt\n"
+                 "D\tgone/deep/b.txt\nT\tlink\nA\tnew/x/y.txt\nM\trun.sh\nM\tvendor/lib\n");
+
+    SECTION("from nothing, everything is added") {
+        auto all = store.diff_trees(std::nullopt, before);
+        REQUIRE(all.size() == 9);
+        CHECK(all.front().path == "becomes-dir");
+        CHECK(std::all_of(all.begin(), all.end(), [](const auto& c) { return c.status == "added"; }));
+    }
+    SECTION("a tree against itself has no changes") {
+        CHECK(store.diff_trees(after, after).empty());
+    }
+}
+
