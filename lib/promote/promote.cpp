@@ -1,5 +1,8 @@
 #include <dataops/promote/promote.hpp>
 
+#include <future>
+#include <memory>
+
 #include <dataops/meltano/validate.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/promote/shared.hpp>
@@ -83,12 +86,17 @@ void plan(Result& result, const git::ObjectStore& store, const std::string& git_
         }
     }
 
-    result.changes = store.diff_trees(target_tree, *result.tree);
+    // The list of changed files reads trees through libgit2 (its first pack reads cost some
+    // milliseconds on a large repository) while the projects are read through `git cat-file`.
+    auto changes = std::async(std::launch::async, [&store, &target_tree, &result] {
+        return store.diff_trees(target_tree, *result.tree);
+    });
     result.after_project = load_tree(*result.tree, git_dir, request.project_dir);
     meltano::ValidateOptions validate_options;
     validate_options.environments = {target.environment};
     result.diagnostics = meltano::validate(*result.after_project, validate_options).diagnostics;
     if (!result.after_project->project || meltano::has_errors(result.diagnostics)) {
+        result.changes = changes.get();
         result.outcome = Outcome::invalid;
         return;
     }
@@ -98,6 +106,7 @@ void plan(Result& result, const git::ObjectStore& store, const std::string& git_
     result.before = resolve_for(result.before_project, target.environment);
     result.after = resolve_for(result.after_project, target.environment);
     result.config_changes = report::compare(*result.before, *result.after);
+    result.changes = changes.get();
     result.outcome = Outcome::planned;
 }
 
@@ -129,10 +138,16 @@ Result promote(const git::Repository& repository, const Request& request) {
     std::vector<std::string> notes;
     constexpr int max_attempts = 2;
     for (int attempt = 1;; ++attempt) {
+        // libgit2's start-up (about 5 ms: it reads the system's certificates) while git fetches;
+        // objects that arrive after the repository is opened are found all the same (libgit2
+        // rescans the object directory when an object is missing).
+        auto opening = std::async(std::launch::async, [&repository] {
+            return std::make_unique<git::ObjectStore>(repository.location().git_dir);
+        });
         Result result = fetch(git, request, *source, target);
         detail::test_pause("after-fetch");
-        // Opened after the fetch so the fetched objects are there; one libgit2 start-up per attempt.
-        git::ObjectStore store(repository.location().git_dir);
+        const std::unique_ptr<git::ObjectStore> opened = opening.get();
+        const git::ObjectStore& store = *opened;
         plan(result, store, repository.location().git_dir, request);
         result.attempts = attempt;
         detail::test_pause("after-merge");

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
 #include <dataops/git/revision_source.hpp>
 #include <dataops/util/error.hpp>
@@ -228,12 +229,18 @@ bool Git::fetch_watched(const stages::Stage& stage) const {
     return true;
 }
 
-git::Identity Git::identity(const char* variable) const {
-    auto result = run({"var", variable});
-    if (!result.ok()) {
-        throw Error("cannot tell who is promoting", lines_of(result.err));
-    }
-    return git::parse_identity(first_line(result.out));
+std::pair<git::Identity, git::Identity> Git::author_and_committer() const {
+    process::Running author(options({"var", "GIT_AUTHOR_IDENT"}, process::Interaction::none));
+    process::Running committer(options({"var", "GIT_COMMITTER_IDENT"}, process::Interaction::none));
+    auto parse = [](const process::Result& result) {
+        if (!result.ok()) {
+            throw Error("cannot tell who is promoting", lines_of(result.err));
+        }
+        return git::parse_identity(first_line(result.out));
+    };
+    const auto author_result = author.wait();
+    const auto committer_result = committer.wait();
+    return {parse(author_result), parse(committer_result)};
 }
 
 process::Result Git::push(const stages::Stage& stage, const std::string& commit) const {
@@ -245,6 +252,14 @@ PushOutcome push_and_verify(const Git& git, const stages::Stage& stage, const st
     auto pushed = git.push(stage, commit);
     PushOutcome outcome;
     outcome.messages = lines_of(pushed.err);
+    if (pushed.ok()) {
+        // Not read back: git pushes to the remote's pushurl, which may not be where ls-remote
+        // reads (a mirror), and the branch may move on right after us; either would turn a
+        // promotion that happened into an error.
+        outcome.pushed = true;
+        outcome.now = commit;
+        return outcome;
+    }
     try {
         outcome.now = git.remote_tip(stage);
     } catch (const Error& error) {
@@ -282,8 +297,7 @@ std::string write_commit(const Git& git, const git::ObjectStore& store, const st
     commit.tree = tree;
     commit.parents = std::move(parents);
     commit.message = message;
-    commit.author = git.identity("GIT_AUTHOR_IDENT");
-    commit.committer = git.identity("GIT_COMMITTER_IDENT");
+    std::tie(commit.author, commit.committer) = git.author_and_committer();
     auto id = store.create_commit(commit);
     // libgit2 can report success for an object it failed to write (seen with a full file system
     // quota: EFBIG). Pushing an id git cannot read fails confusingly on the remote: ask git now.

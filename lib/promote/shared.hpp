@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <dataops/git/merge.hpp>
@@ -76,8 +77,8 @@ public:
     /// to tell a missing branch from a failure), one after the other with progress.
     std::vector<Fetched> fetch_all(const std::vector<const stages::Stage*>& stages) const;
 
-    /// `git var GIT_AUTHOR_IDENT` / `GIT_COMMITTER_IDENT`, parsed.
-    git::Identity identity(const char* variable) const;
+    /// `git var GIT_AUTHOR_IDENT` and `git var GIT_COMMITTER_IDENT`, asked side by side, parsed.
+    std::pair<git::Identity, git::Identity> author_and_committer() const;
 
     /// `git push <remote> <commit>:refs/heads/<branch>`, never forced.
     process::Result push(const stages::Stage& stage, const std::string& commit) const;
@@ -106,10 +107,12 @@ struct PushOutcome {
     std::vector<std::string> messages;
 };
 
-/// Push `commit` to the stage's branch (never forced) and read the branch back from the remote.
-/// A refused push is an outcome; throws dataops::Error when the remote cannot be read after a
-/// failed push (it went away: git's words from both attached as hints) or when the branch is
-/// elsewhere after a successful one. `what` names the commit in messages ("promotion").
+/// Push `commit` to the stage's branch (never forced). git's success is the answer (it exits 0
+/// only when the remote took the update); after a failure the branch is read back from the
+/// remote, because a push can fail after the remote took the commit (a connection lost at the
+/// very end). A refused push is an outcome; throws dataops::Error when the remote cannot be read
+/// after a failed push (it went away: git's words from both attached as hints). `what` names the
+/// commit in messages ("promotion").
 PushOutcome push_and_verify(const Git& git, const stages::Stage& stage, const std::string& commit, const char* what);
 
 /// The stage named `name`; throws dataops::Error naming the known stages when there is none.
