@@ -132,6 +132,7 @@ std::vector<StageStatus> status(const git::Repository& repository) {
         wanted.push_back(&stage);
     }
     auto fetched = git.fetch_all(wanted);
+    const auto objects = git::make_object_reader(git_dir);  // one `git cat-file` for every stage
     std::vector<StageStatus> out;
     for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
         const auto& stage = pipeline.stages[i];
@@ -144,7 +145,7 @@ std::vector<StageStatus> status(const git::Repository& repository) {
             entry.error_hints = fetched[i].error->hints();
         }
         if (entry.tip) {
-            auto load = detail::load_tree(*entry.tip, git_dir, project_dir);
+            auto load = detail::load_tree(*entry.tip, objects, project_dir);
             meltano::ValidateOptions options;
             options.environments = {stage.environment};
             auto diagnostics = meltano::validate(*load, options).diagnostics;
@@ -251,7 +252,7 @@ RollbackResult rollback(const git::Repository& repository, const RollbackRequest
         return result;
     }
     result.changes = store.diff_trees(tip_tree, result.tree);
-    auto load = detail::load_tree(result.tree, git_dir, request.project_dir);
+    auto load = detail::load_tree(result.tree, git::make_object_reader(git_dir), request.project_dir);
     meltano::ValidateOptions options;
     options.environments = {stage.environment};
     result.diagnostics = meltano::validate(*load, options).diagnostics;

@@ -60,7 +60,8 @@ Result fetch(const Git& git, const Request& request, const stages::Stage& source
 }
 
 /// Compute the promotion of the fetched tips up to the plan (no commit written yet).
-void plan(Result& result, const git::ObjectStore& store, const std::string& git_dir, const Request& request) {
+void plan(Result& result, const git::ObjectStore& store, const std::shared_ptr<git::ObjectReader>& objects,
+          const Request& request) {
     const stages::Stage& target = result.target.stage;
     std::optional<std::string> target_tree;
     if (!result.target.commit) {
@@ -91,7 +92,7 @@ void plan(Result& result, const git::ObjectStore& store, const std::string& git_
     auto changes = std::async(std::launch::async, [&store, &target_tree, &result] {
         return store.diff_trees(target_tree, *result.tree);
     });
-    result.after_project = load_tree(*result.tree, git_dir, request.project_dir);
+    result.after_project = load_tree(*result.tree, objects, request.project_dir);
     meltano::ValidateOptions validate_options;
     validate_options.environments = {target.environment};
     result.diagnostics = meltano::validate(*result.after_project, validate_options).diagnostics;
@@ -101,7 +102,7 @@ void plan(Result& result, const git::ObjectStore& store, const std::string& git_
         return;
     }
     if (target_tree) {
-        result.before_project = load_tree(*target_tree, git_dir, request.project_dir);
+        result.before_project = load_tree(*target_tree, objects, request.project_dir);
     }
     result.before = resolve_for(result.before_project, target.environment);
     result.after = resolve_for(result.after_project, target.environment);
@@ -144,11 +145,13 @@ Result promote(const git::Repository& repository, const Request& request) {
         auto opening = std::async(std::launch::async, [&repository] {
             return std::make_unique<git::ObjectStore>(repository.location().git_dir);
         });
+        // The projects before and after are read through one `git cat-file`, started now too.
+        const auto objects = git::make_object_reader(repository.location().git_dir);
         Result result = fetch(git, request, *source, target);
         detail::test_pause("after-fetch");
         const std::unique_ptr<git::ObjectStore> opened = opening.get();
         const git::ObjectStore& store = *opened;
-        plan(result, store, repository.location().git_dir, request);
+        plan(result, store, objects, request);
         result.attempts = attempt;
         detail::test_pause("after-merge");
         result.notes = notes;

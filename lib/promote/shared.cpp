@@ -310,9 +310,10 @@ std::string write_commit(const Git& git, const git::ObjectStore& store, const st
     return id;
 }
 
-std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit, const std::string& git_dir,
+std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit,
+                                                     const std::shared_ptr<git::ObjectReader>& objects,
                                                      const std::string& project_dir) {
-    auto source = git::make_revision_source(tree_or_commit, git_dir);
+    auto source = git::make_revision_source(tree_or_commit, objects);
     return std::make_shared<const meltano::LoadResult>(meltano::load_project(*source, project_dir));
 }
 

@@ -10,6 +10,7 @@
 
 #include <dataops/git/merge.hpp>
 #include <dataops/git/repository.hpp>
+#include <dataops/git/revision_source.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/stages/pipeline.hpp>
@@ -124,8 +125,10 @@ const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::str
 std::string write_commit(const Git& git, const git::ObjectStore& store, const std::string& tree,
                          std::vector<std::string> parents, const std::string& message);
 
-/// Load the Meltano project of a tree or commit of the repository at `git_dir`.
-std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit, const std::string& git_dir,
+/// Load the Meltano project of a tree or commit, read through `objects` (one `git cat-file` for
+/// every tree a command reads; objects that arrive after it started, by a fetch, are found too).
+std::shared_ptr<const meltano::LoadResult> load_tree(const std::string& tree_or_commit,
+                                                     const std::shared_ptr<git::ObjectReader>& objects,
                                                      const std::string& project_dir);
 
 }  // namespace dataops::promote::detail
