@@ -265,7 +265,7 @@ Result Running::wait() {
     Result result;
     // One poll loop feeds stdin and drains both outputs, so that no pipe can fill up and block
     // the child while we wait on another. (Synchronous pipes: Boost.Asio's reactor, which the
-    // asynchronous ones need, cost a fresh process about 0.5 ms per child; see BENCHMARKS.md.)
+    // asynchronous ones need, cost a fresh process about 0.2 ms per child; see BENCHMARKS.md.)
     struct Channel {
         int fd;
         std::string* text;  ///< where the bytes go (reading); nullptr: stdin (writing)
