@@ -316,8 +316,9 @@ std::vector<TreeChange> ObjectStore::diff_trees(const std::optional<std::string>
     // libgit2's diff gives with its default options: no renames, and a path whose kind changes
     // (file, symlink, submodule, directory) is removed and added.
     std::vector<TreeChange> changes;
+    // What a non-directory entry is: a file (either mode), a symlink or a submodule.
     auto kind = [](git_filemode_t mode) {
-        return mode == GIT_FILEMODE_TREE ? 0 : mode == GIT_FILEMODE_LINK ? 1 : mode == GIT_FILEMODE_COMMIT ? 2 : 3;
+        return mode == GIT_FILEMODE_LINK ? 1 : mode == GIT_FILEMODE_COMMIT ? 2 : 0;
     };
     struct Pending {
         TreePtr old_tree;  ///< null: the whole of new_tree is added
@@ -373,6 +374,7 @@ std::vector<TreeChange> ObjectStore::diff_trees(const std::optional<std::string>
                 continue;
             }
             const std::string path = pending.prefix + git_tree_entry_name(ea);
+            // Entries of equal order are both directories or neither.
             if (ma == GIT_FILEMODE_TREE) {
                 stack.push_back({lookup(ea), lookup(eb), path + "/"});
             } else if (kind(ma) != kind(mb)) {
