@@ -2069,7 +2069,9 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             has_child[static_cast<std::size_t>(prepared->plugins[i].parent)] = 1;
         }
     }
-    res.plugins.reserve(n);
+    if (!options.on_plugin) {
+        res.plugins.reserve(n);
+    }
     for (std::size_t i = 0; i < n; ++i) {
         const Plugin& plugin = project.plugins[i];
         if (plugin.duplicate) {
@@ -2122,7 +2124,11 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             out.invocation_env = invocation_env(c, out);
         }
         out.diagnostics = std::move(c.diagnostics);
-        res.plugins.push_back(std::move(out));
+        if (options.on_plugin) {
+            options.on_plugin(std::move(out));
+        } else {
+            res.plugins.push_back(std::move(out));
+        }
         if (!has_child[i]) {
             c.release();
         }

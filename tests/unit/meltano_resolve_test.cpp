@@ -1322,3 +1322,72 @@ plugins:
         }
     }
 }
+
+TEST_CASE("plugins handed over one by one are the plugins a kept resolution holds, in order",
+          "[meltano][resolve]") {
+    ProjectDir dir;
+    // A child before its parent, a mapper's mappings and an environment block: handing a plugin
+    // over must not free what a later plugin still reads (the parent's values).
+    dir.write("meltano.yml", R"(version: 1
+default_environment: prod
+plugins:
+  extractors:
+  - name: tap-child
+    inherit_from: tap-parent
+    config:
+      own: $SCHEMA_NAME
+  - name: tap-parent
+    namespace: tap_parent
+    config:
+      host: base.example.com
+      nested:
+        a: 1
+  mappers:
+  - name: meltano-map-transformer
+    namespace: map
+    mappings:
+    - name: hash-emails
+      config:
+        stream_maps: {users: {email: md5(email)}}
+environments:
+- name: prod
+  env:
+    SCHEMA_NAME: prod_schema
+  config:
+    plugins:
+      extractors:
+      - name: tap-parent
+        config:
+          host: prod.example.com
+)");
+    auto project = dir.load();
+    ResolveOptions options;
+    options.environment = "prod";
+    const Resolution kept = resolve(project, options);
+    std::vector<ResolvedPlugin> handed;
+    options.on_plugin = [&](ResolvedPlugin&& p) { handed.push_back(std::move(p)); };
+    const Resolution streamed = resolve(project, options);
+    CHECK(streamed.plugins.empty());
+    REQUIRE(handed.size() == kept.plugins.size());
+    REQUIRE(handed.size() == 4);
+    for (std::size_t i = 0; i < handed.size(); ++i) {
+        const ResolvedPlugin& a = kept.plugins[i];
+        const ResolvedPlugin& b = handed[i];
+        INFO("plugin " << a.name);
+        CHECK(a.name == b.name);
+        CHECK(a.type == b.type);
+        REQUIRE(a.settings.size() == b.settings.size());
+        for (std::size_t s = 0; s < a.settings.size(); ++s) {
+            INFO("setting " << a.settings[s].name);
+            CHECK(a.settings[s].name == b.settings[s].name);
+            CHECK(a.settings[s].value == b.settings[s].value);
+            CHECK(a.settings[s].source == b.settings[s].source);
+        }
+    }
+    CHECK(handed[0].name == "tap-child");
+    CHECK(handed[0].find("host")->value == Json("prod.example.com"));
+    CHECK(handed[0].find("host")->source == Source::inherited);
+    CHECK(handed[0].find("own")->value == Json("prod_schema"));
+    CHECK(handed[3].type == PluginType::mappings);
+    CHECK(streamed.undefined_variables.size() == kept.undefined_variables.size());
+}
