@@ -63,6 +63,16 @@ struct ResolveOptions {
     bool strict_env_var_mode = false;
     /// Also compute ResolvedPlugin::invocation_env (costs a little per plugin).
     bool invocation_env = false;
+    /// Fill ResolvedSetting::value with each value. When false (a caller that only asks which
+    /// settings have a value, such as the validator), a value that every environment shares is
+    /// given as `true` instead of copied; null stays null, and everything else is as usual
+    /// (invocation_env needs the values: with it, they are always filled).
+    bool values = true;
+    /// The caller resolves this project for several environments (the validator): the first
+    /// such call also works out, once, the results no environment can change, and every such
+    /// call shares them instead of computing them again. That costs about one resolution up
+    /// front, which a single resolution does without.
+    bool share_across_environments = false;
     /// When set, each plugin is handed here as soon as it is resolved, in project order, instead
     /// of being kept in Resolution::plugins: a caller that looks at one plugin at a time never
     /// holds them all (a 2,000-plugin resolution is some 25 MiB). Its views stay valid during

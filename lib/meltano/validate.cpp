@@ -350,6 +350,9 @@ ResolveOptions Validator::resolve_options(std::optional<std::string> environment
     // Strictness is the validator's: undefined variables become `undefined-variable` errors
     // here, while the values resolve as Meltano's default mode resolves them.
     ro.strict_env_var_mode = false;
+    // The findings ask only whether each setting has a value.
+    ro.values = false;
+    ro.share_across_environments = true;
     return ro;
 }
 

@@ -532,6 +532,23 @@ Json yaml_to_json(const yaml::NodeRef& node) {
     return result;
 }
 
+namespace {
+
+/// What to_env_var makes of one byte: upper-cased letters and digits, '_' for anything else, and
+/// nothing ('\0') for a UTF-8 continuation byte (Python replaced the whole code point with one '_').
+char env_var_char(char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 'a' && c <= 'z') {
+        return static_cast<char>(c - 'a' + 'A');
+    }
+    if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return ch;
+    }
+    return (c & 0xC0) == 0x80 ? '\0' : '_';
+}
+
+}  // namespace
+
 std::string to_env_var(std::string_view prefix, std::string_view name) {
     // Written through a pointer into a pre-sized buffer: this runs for every name of every
     // setting when a project is prepared, and appending char by char dominated it.
@@ -546,20 +563,28 @@ std::string to_env_var(std::string_view prefix, std::string_view name) {
             *w++ = '_';
         }
         for (char ch : part) {
-            const auto c = static_cast<unsigned char>(ch);
-            if (c >= 'a' && c <= 'z') {
-                *w++ = static_cast<char>(c - 'a' + 'A');
-            } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-                *w++ = ch;
-            } else if ((c & 0xC0) == 0x80) {
-                // A UTF-8 continuation byte: Python replaced the whole code point with one '_'.
-            } else {
-                *w++ = '_';
+            if (const char converted = env_var_char(ch)) {
+                *w++ = converted;
             }
         }
     }
     out.resize(static_cast<std::size_t>(w - begin));
     return out;
+}
+
+bool is_env_var_of(std::string_view converted, std::string_view name) {
+    std::size_t at = 0;
+    for (char ch : name) {
+        const char c = env_var_char(ch);
+        if (c == '\0') {
+            continue;
+        }
+        if (at == converted.size() || converted[at] != c) {
+            return false;
+        }
+        ++at;
+    }
+    return at == converted.size();
 }
 
 std::string python_str(const Json& value) { return serialise(value, Style::python_repr); }

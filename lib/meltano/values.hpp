@@ -24,6 +24,10 @@ nlohmann::ordered_json yaml_to_json(const yaml::NodeRef& node);
 /// non-empty parts joined with `_`.
 std::string to_env_var(std::string_view prefix, std::string_view name);
 
+/// Whether to_env_var("", name) == converted, without building it (asked for every setting of
+/// a plugin when an extra's `$MELTANO_EXTRACTOR_NAMESPACE` is expanded).
+bool is_env_var_of(std::string_view converted, std::string_view name);
+
 /// Python's `str(value)` for a value from YAML (True/False/None, repr of containers).
 std::string python_str(const nlohmann::ordered_json& value);
 

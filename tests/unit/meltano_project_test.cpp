@@ -617,3 +617,25 @@ TEST_CASE("lock files that are not files or have the wrong shape are invalid", "
         CHECK(d->message == "lock file '" + lock + "' has 'name' that is not a string");
     }
 }
+
+TEST_CASE("a variable name is matched against a setting name as to_env_var converts it",
+          "[meltano]") {
+    using dataops::meltano::is_env_var_of;
+    using dataops::meltano::to_env_var;
+    const std::vector<std::string> names{"client_id", "nested.key", "Dash-Case", "a1_b2",
+                                         "caf\xc3\xa9", "\xe2\x82\xac" "rate", "", "_load_schema"};
+    for (const auto& name : names) {
+        INFO("name " << name);
+        const std::string converted = to_env_var("", name);
+        CHECK(is_env_var_of(converted, name));
+        CHECK_FALSE(is_env_var_of(converted + "_", name));
+        if (!converted.empty()) {
+            CHECK_FALSE(is_env_var_of(converted.substr(1), name));
+            CHECK_FALSE(is_env_var_of(converted.substr(0, converted.size() - 1), name));
+        }
+    }
+    CHECK(to_env_var("", "caf\xc3\xa9") == "CAF_");
+    CHECK(is_env_var_of("CAF_", "caf\xc3\xa9"));
+    CHECK_FALSE(is_env_var_of("CAF__", "caf\xc3\xa9"));
+    CHECK_FALSE(is_env_var_of("client_id", "client_id"));
+}
