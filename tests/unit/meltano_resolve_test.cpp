@@ -1391,3 +1391,179 @@ environments:
     CHECK(handed[3].type == PluginType::mappings);
     CHECK(streamed.undefined_variables.size() == kept.undefined_variables.size());
 }
+
+TEST_CASE("results shared across environments are the results each environment works out",
+          "[meltano][resolve]") {
+    ProjectDir dir;
+    // Every way an environment can change a setting whose base value it does not configure: its
+    // variables (environment env:, plugin env: in the environment, process env and .env), a
+    // variable its value references, an alias, an extra's or object's keys of its own, a
+    // setting written to the variable an extra references, a parent's block.
+    dir.write("meltano.yml", R"(version: 1
+default_environment: dev
+env:
+  TOP: top-value
+plugins:
+  extractors:
+  - name: tap-alpha
+    namespace: tap_alpha
+    env:
+      SCHEMA: plugin-schema
+      OWN: own-value
+    settings:
+    - name: host
+    - name: port
+      kind: integer
+    - name: flag
+      kind: boolean
+    - name: schema
+    - name: own
+    - name: top
+    - name: nsvar
+      env: MELTANO_EXTRACTOR_NAMESPACE
+    - name: choice
+      kind: options
+      options: [{label: A, value: a}, {label: B, value: b}]
+    - name: obj
+      kind: object
+    - name: client_id
+      aliases: [clientid]
+    - name: password
+      kind: password
+      sensitive: true
+    config:
+      host: base.example.com
+      port: "5432"
+      flag: "yes"
+      schema: $SCHEMA
+      own: ${OWN}_x
+      top: $TOP
+      choice: a
+      client_id: abc
+    select:
+    - a.b
+    metadata:
+      users:
+        replication-method: FULL_TABLE
+  - name: tap-beta
+    namespace: tap_beta
+    settings:
+    - name: nsvar
+      env: MELTANO_EXTRACTOR_NAMESPACE
+    - name: host
+    config:
+      host: beta.example.com
+  - name: tap-child
+    inherit_from: tap-alpha
+    config:
+      own: child-$OWN
+  loaders:
+  - name: target-gamma
+    namespace: target_gamma
+    config:
+      dialect_x: 1
+  mappers:
+  - name: meltano-map-transformer
+    namespace: map
+    mappings:
+    - name: m1
+      config: {stream_maps: {a: {b: c}}}
+environments:
+- name: dev
+- name: staging
+  env:
+    SCHEMA: env-schema
+    OWN: env-own
+  config:
+    plugins:
+      extractors:
+      - name: tap-alpha
+        config:
+          port: 1234
+          clientid: via-alias
+        metadata:
+          orders:
+            replication-method: INCREMENTAL
+      - name: tap-beta
+        config:
+          nsvar: from-env
+          orphan_key: 1
+        metadata:
+          s:
+            k: v
+        env:
+          MELTANO_EXTRACTOR_NAMESPACE: envns
+- name: prod
+  env:
+    TAP_ALPHA_HOST: prod.example.com
+    MELTANO_EXTRACTOR_NAMESPACE: prodns
+  config:
+    plugins:
+      extractors:
+      - name: tap-child
+        config:
+          host: child-prod
+        select: [x.y]
+      loaders:
+      - name: target-gamma
+        config:
+          dialect_x: 2
+)");
+    auto project = dir.load();
+    std::vector<std::optional<std::string>> environments{std::nullopt, "dev", "staging", "prod"};
+    for (const bool with_env : {false, true}) {
+        for (const auto& environment : environments) {
+            INFO("environment " << environment.value_or("(none)") << ", with_env " << with_env);
+            ResolveOptions options;
+            options.environment = environment;
+            options.with_env = with_env;
+            options.process_env = {{"TAP_ALPHA_PORT", "99"}, {"OWN", "process-own"}};
+            options.dotenv = {{"TAP_BETA_HOST", "dotenv-host"}, {"SCHEMA", "dotenv-schema"}};
+            const Resolution alone = resolve(project, options);
+            options.share_across_environments = true;
+            const Resolution shared = resolve(project, options);
+            REQUIRE(alone.plugins.size() == shared.plugins.size());
+            for (std::size_t i = 0; i < alone.plugins.size(); ++i) {
+                const ResolvedPlugin& a = alone.plugins[i];
+                const ResolvedPlugin& b = shared.plugins[i];
+                INFO("plugin " << a.name);
+                REQUIRE(a.settings.size() == b.settings.size());
+                for (std::size_t s = 0; s < a.settings.size(); ++s) {
+                    const ResolvedSetting& x = a.settings[s];
+                    const ResolvedSetting& y = b.settings[s];
+                    INFO("setting " << x.name);
+                    CHECK(x.name == y.name);
+                    CHECK(x.value == y.value);
+                    CHECK(x.source == y.source);
+                    CHECK(x.unexpanded == y.unexpanded);
+                    CHECK(x.env_var_used == y.env_var_used);
+                    CHECK(x.position.line == y.position.line);
+                    CHECK(x.position.column == y.position.column);
+                }
+                CHECK(a.diagnostics.size() == b.diagnostics.size());
+            }
+            CHECK(alone.undefined_variables.size() == shared.undefined_variables.size());
+        }
+    }
+    // The shared values, and what they stand for when values are not asked for.
+    ResolveOptions options;
+    options.environment = "staging";
+    options.share_across_environments = true;
+    const Resolution staging = resolve(project, options);
+    CHECK(setting(staging, PluginType::extractors, "tap-alpha", "schema").value ==
+          Json("env-schema"));
+    CHECK(setting(staging, PluginType::extractors, "tap-alpha", "port").value == Json(1234));
+    // The extra's $MELTANO_EXTRACTOR_NAMESPACE is first the setting written to that variable,
+    // which staging configures.
+    CHECK(setting(staging, PluginType::extractors, "tap-beta", "_load_schema").value ==
+          Json("from-env"));
+    CHECK(setting(staging, PluginType::extractors, "tap-alpha", "_load_schema").value ==
+          Json("tap_alpha"));
+    CHECK(setting(staging, PluginType::extractors, "tap-beta", "_metadata").value ==
+          Json::parse(R"({"s": {"k": "v"}})"));
+    options.values = false;
+    const Resolution presence = resolve(project, options);
+    CHECK(setting(presence, PluginType::extractors, "tap-alpha", "host").value == Json(true));
+    CHECK(setting(presence, PluginType::extractors, "tap-alpha", "_catalog").value.is_null());
+    CHECK(setting(presence, PluginType::extractors, "tap-alpha", "port").value == Json(1234));
+}
