@@ -904,12 +904,20 @@ std::shared_ptr<const PreparedProject> prepare(const Project& project) {
         util::parallel_for(level.size(), threads,
                            [&](std::size_t k) { prepare_one(project, *prep, level[k]); });
     }
+    // Without repeats: every plugin of a type has the same three MELTANO_<TYPE>_* names, and
+    // the set built from these is probed for every setting in every resolution (sized by
+    // them, 2,000 plugins made it 512 KiB for some 15 names, and every probe a cache miss).
+    std::unordered_set<std::string_view> seen;
     for (std::size_t i = 0; i < n; ++i) {
         for (const auto& e : project.plugins[i].env) {
-            prep->layer_names.push_back(e.name);
+            if (seen.insert(e.name).second) {
+                prep->layer_names.push_back(e.name);
+            }
         }
         for (const auto& [name, value] : prep->plugins[i].info_env) {
-            prep->layer_names.push_back(name);
+            if (seen.insert(name).second) {
+                prep->layer_names.push_back(name);
+            }
         }
     }
     return prep;
@@ -1021,6 +1029,11 @@ public:
         place(std::hash<std::string_view>{}(name), name);
     }
     bool contains(std::size_t hash, std::string_view name) const {
+        return contains(hash, [name] { return name; });
+    }
+    /// The name is asked for only when a hash matches (the caller's names may be cold).
+    template <typename NameOf>
+    bool contains(std::size_t hash, const NameOf& name_of) const {
         if (slots_.empty()) {
             return false;
         }
@@ -1029,7 +1042,7 @@ public:
             if (!slot.used) {
                 return false;
             }
-            if (slot.hash == hash && slot.name == name) {
+            if (slot.hash == hash && slot.name == name_of()) {
                 return true;
             }
         }
@@ -1219,12 +1232,14 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand);
 /// process environment or `.env`). The common answer is no, which the precomputed hashes tell
 /// without hashing or scanning a layer.
 bool any_variable_defined(const Ctx& c, std::uint32_t idx) {
-    const auto& names = c.reads(idx);
     const std::uint32_t begin = c.pp->read_hash_begin[idx];
-    for (std::size_t k = 0; k < names.size(); ++k) {
-        const std::string_view n = names[k];
-        const std::string_view key = !n.empty() && n.front() == '!' ? n.substr(1) : n;
-        if (c.shared->defined.contains(c.pp->read_hashes[begin + k], key)) {
+    const std::uint32_t end = c.pp->read_hash_begin[idx + 1];
+    for (std::uint32_t k = begin; k < end; ++k) {
+        const auto name_of = [&] {
+            const std::string_view n = c.reads(idx)[k - begin];
+            return !n.empty() && n.front() == '!' ? n.substr(1) : n;
+        };
+        if (c.shared->defined.contains(c.pp->read_hashes[k], name_of)) {
             return true;
         }
     }
@@ -2026,25 +2041,45 @@ struct Storage {
     std::deque<NameLists> names;
 };
 
+/// Project::prepared and PreparedProject::fixed are set once, under this lock, and never changed.
+std::mutex prepare_mutex;
+
+std::shared_ptr<const PreparedProject> prepared_of(const Project& project) {
+    std::lock_guard<std::mutex> lock(prepare_mutex);
+    if (!project.prepared) {
+        project.prepared = prepare(project);
+    }
+    return project.prepared;
+}
+
+/// The lock is not held while they are worked out: a resolution that does not share them (the
+/// validator's resolution with no environment) runs meanwhile.
+std::shared_ptr<const FixedResults> fixed_of(const Project& project,
+                                             const std::shared_ptr<const PreparedProject>& prepared) {
+    {
+        std::lock_guard<std::mutex> lock(prepare_mutex);
+        if (prepared->fixed) {
+            return prepared->fixed;
+        }
+    }
+    auto fixed = compute_fixed(project, *prepared);
+    std::lock_guard<std::mutex> lock(prepare_mutex);
+    if (!prepared->fixed) {
+        prepared->fixed = std::move(fixed);
+    }
+    return prepared->fixed;
+}
+
 }  // namespace
+
+void prepare_shared_results(const Project& project) { fixed_of(project, prepared_of(project)); }
 
 Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOptions& options) {
     const Project& project = *project_ptr;
-    static std::mutex prepare_mutex;
-    std::shared_ptr<const PreparedProject> prepared;
+    std::shared_ptr<const PreparedProject> prepared = prepared_of(project);
     std::shared_ptr<const FixedResults> fixed;
-    {
-        std::lock_guard<std::mutex> lock(prepare_mutex);
-        if (!project.prepared) {
-            project.prepared = prepare(project);
-        }
-        prepared = project.prepared;
-        if (options.share_across_environments && !prepared->fixed) {
-            prepared->fixed = compute_fixed(project, *prepared);
-        }
-        if (options.share_across_environments) {
-            fixed = prepared->fixed;
-        }
+    if (options.share_across_environments) {
+        fixed = fixed_of(project, prepared);
     }
     auto storage = std::make_shared<Storage>();
     storage->project = std::move(project_ptr);

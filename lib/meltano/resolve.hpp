@@ -167,6 +167,11 @@ struct Resolution {
 /// may outlive the caller's handle (`resolve(load().project, …)` is safe).
 Resolution resolve(std::shared_ptr<const Project> project, const ResolveOptions& options);
 
+/// Works out ahead what ResolveOptions::share_across_environments shares, which resolve() does
+/// on first use: a caller can have it done beside other work (the validator resolves the
+/// project with no environment meanwhile). Thread-safe; does nothing the second time.
+void prepare_shared_results(const Project& project);
+
 /// The string Meltano writes into an environment variable for this setting
 /// (SettingDefinition.stringify_value): strings as-is, JSON for structured kinds, Python's str()
 /// for the others. Requires a non-null value.

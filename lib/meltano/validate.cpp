@@ -333,6 +333,9 @@ private:
     std::unordered_map<std::string, std::vector<const Plugin*>> plugins_by_name_;
     std::unordered_map<std::string, std::string> suggestion_cache_;
     std::mutex suggestion_mutex_;
+    /// Several environments are validated: their resolutions share what none of them changes
+    /// (working that out costs about one resolution, which one environment does not win back).
+    bool share_ = false;
     /// Primary variable of every sensitive setting -> (plugin index, definition).
     std::unordered_map<std::string, std::pair<std::size_t, const SettingDefinition*>>
         sensitive_vars_;
@@ -352,7 +355,7 @@ ResolveOptions Validator::resolve_options(std::optional<std::string> environment
     ro.strict_env_var_mode = false;
     // The findings ask only whether each setting has a value.
     ro.values = false;
-    ro.share_across_environments = true;
+    ro.share_across_environments = share_ && ro.environment.has_value();
     return ro;
 }
 
@@ -512,8 +515,10 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
             return;
         }
         const PluginInfo& info = infos_[*index];
-        const std::string what =
-            fmt::format("{} '{}'", plugin_type_singular(rp.type), rp.name);
+        // Only a finding needs the words (this runs for every plugin in every environment).
+        const auto what = [&rp] {
+            return fmt::format("{} '{}'", plugin_type_singular(rp.type), rp.name);
+        };
         // A value that expands to "" becomes None and the lower stores are never consulted.
         for (const auto& s : rp.settings) {
             if (!s.value.is_null() || !s.unexpanded || !s.unexpanded->is_string()) {
@@ -534,7 +539,7 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
                     "empty-expansion", Severity::warning,
                     fmt::format("setting '{}' of {} expands to an empty value in environment "
                                 "'{}', which drops its base value",
-                                s.name, what, *env),
+                                s.name, what(), *env),
                     s.position,
                     fmt::format("{} {} empty or undefined, and Meltano does not fall back to the "
                                 "base value: define {}, or remove the environment's value to "
@@ -547,7 +552,7 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
                     "empty-expansion", Severity::warning,
                     fmt::format("setting '{}' of {} expands to an empty value, which drops its "
                                 "default",
-                                s.name, what),
+                                s.name, what()),
                     s.position,
                     fmt::format("{} {} empty or undefined, and Meltano does not fall back to the "
                                 "default: define {}, or remove the value to keep the default",
@@ -598,7 +603,7 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
                 }
                 found.push_back(diagnostic_at(
                     "missing-required-settings", Severity::warning,
-                    fmt::format("{} is missing required setting{} {}", what,
+                    fmt::format("{} is missing required setting{} {}", what(),
                                 best_missing.size() == 1 ? "" : "s", quoted_list(best_missing)),
                     rp.plugin->position,
                     fmt::format("its definition requires one of these groups to be set: {}; set "
@@ -1092,8 +1097,36 @@ std::vector<std::string> Validator::run() {
     // is alive at a time.
     std::vector<BaseFinding> base_findings;
     std::unordered_map<std::string, std::size_t> base_index;
+    // Each resolution in flight holds a few MiB on a 2,000-plugin project: bounded. A thread
+    // costs about 0.1 ms to start and a plugin about 6 µs to resolve in one environment
+    // (BENCHMARKS.md), so small projects (the seed's one plugin) stay on one thread.
+    constexpr std::size_t max_threads = 4;
+    constexpr std::size_t min_plugin_environments = 64;
+    const std::size_t threads = p_.plugins.size() * envs.size() < min_plugin_environments
+                                    ? 1
+                                    : std::min(util::hardware_threads(), max_threads);
+    // The resolution with no environment, beside the results the environments will share.
+    share_ = envs.size() > 1;
     prepare_infos();
-    for (auto& d : resolve_findings(std::nullopt, true, nullptr)) {
+    Diagnostics base_found;
+    std::vector<std::exception_ptr> failures(std::max<std::size_t>(2, envs.size()));
+    util::parallel_for(share_ ? 2 : 1, threads, [&](std::size_t k) {
+        try {
+            if (k == 0) {
+                base_found = resolve_findings(std::nullopt, true, nullptr);
+            } else {
+                prepare_shared_results(p_);
+            }
+        } catch (...) {
+            failures[k] = std::current_exception();
+        }
+    });
+    for (const auto& failure : failures) {
+        if (failure) {
+            std::rethrow_exception(failure);
+        }
+    }
+    for (auto& d : base_found) {
         std::string key = finding_key(d);
         if (base_index.emplace(std::move(key), base_findings.size()).second) {
             base_findings.push_back(BaseFinding{std::move(d), {}});
@@ -1106,15 +1139,6 @@ std::vector<std::string> Validator::run() {
         Diagnostics found;
     };
     std::vector<Outcome> outcomes(envs.size());
-    std::vector<std::exception_ptr> failures(envs.size());
-    // Each resolution in flight holds a few MiB on a 2,000-plugin project: bounded. A thread
-    // costs about 0.1 ms to start and a plugin about 6 µs to resolve in one environment
-    // (BENCHMARKS.md), so small projects (the seed's one plugin) stay on one thread.
-    constexpr std::size_t max_threads = 4;
-    constexpr std::size_t min_plugin_environments = 64;
-    const std::size_t threads = p_.plugins.size() * envs.size() < min_plugin_environments
-                                    ? 1
-                                    : std::min(util::hardware_threads(), max_threads);
     util::parallel_for(envs.size(), threads,
                        [&](std::size_t k) {
                            try {
