@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
@@ -61,28 +62,31 @@ std::optional<std::string> search(std::string_view name, std::string_view path_l
 
 bp::environment make_environment(const Options& options) {
     bp::environment env = boost::this_process::environment();
+    // No bp::environment::find (nor operator[], which uses it): Boost 1.74's compares all of
+    // "NAME=" with each entry and so reads past the end of shorter ones (ThreadSanitizer caught
+    // it). set() and erase() compare whole strings, and erase() is safe for an absent name.
     if (options.interaction == Interaction::none) {
-        env["LC_ALL"] = "C";
-        env["GIT_TERMINAL_PROMPT"] = "0";
+        env.set("LC_ALL", "C");
+        env.set("GIT_TERMINAL_PROMPT", "0");
     }
     if (options.clear_repository_env) {
-        std::vector<std::string> doomed(kRepositoryVariables.begin(), kRepositoryVariables.end());
+        std::vector<std::string> doomed;
         for (const auto& entry : env) {
-            const std::string name = entry.get_name();
-            if (name.rfind("GIT_CONFIG_KEY_", 0) == 0 || name.rfind("GIT_CONFIG_VALUE_", 0) == 0) {
-                doomed.push_back(name);
+            std::string name = entry.get_name();
+            if (name.rfind("GIT_CONFIG_KEY_", 0) == 0 || name.rfind("GIT_CONFIG_VALUE_", 0) == 0 ||
+                std::find(kRepositoryVariables.begin(), kRepositoryVariables.end(), name) !=
+                    kRepositoryVariables.end()) {
+                doomed.push_back(std::move(name));
             }
         }
         for (const auto& name : doomed) {
-            if (env.find(name) != env.end()) {
-                env.erase(name);
-            }
+            env.erase(name);
         }
     }
     for (const auto& [name, value] : options.env) {
         if (value) {
-            env[name] = *value;
-        } else if (env.find(name) != env.end()) {
+            env.set(name, *value);
+        } else {
             env.erase(name);
         }
     }
