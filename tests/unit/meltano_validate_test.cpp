@@ -756,3 +756,56 @@ TEST_CASE("diagnostics are valid UTF-8 whatever bytes the project's file names h
     CHECK(load.project->files.back() == replaced);
     CHECK(load.project->environments.at(0).position.file == replaced);
 }
+
+TEST_CASE("environments validated side by side report what each one finds, in the same order",
+          "[validate]") {
+    // 40 plugins x 6 environments: enough for the environments to resolve on several threads.
+    std::string y = "default_environment: e0\nplugins:\n  extractors:\n";
+    for (int i = 0; i < 40; ++i) {
+        y += fmt::format("  - name: tap-{}\n    namespace: tap_{}\n", i, i);
+        y += "    settings: [{name: port, kind: integer}, {name: schema}, {name: host}]\n";
+        y += fmt::format("    config: {{port: {}, schema: base, host: h{}}}\n", 5000 + i, i);
+    }
+    y += "  - name: tap-orphan\n    inherit_from: tap-nowhere\n";
+    y += "environments:\n";
+    for (int e = 0; e < 6; ++e) {
+        y += fmt::format("- name: e{}\n  config:\n    plugins:\n      extractors:\n", e);
+        // Each environment: its own plugin with a value that expands to empty, one that does not
+        // cast, and every other environment a typo'd plugin name.
+        y += fmt::format("      - name: tap-{}\n        config: {{schema: $UNSET_{}}}\n", e, e);
+        y += fmt::format("      - name: tap-{}\n        config: {{port: not-a-port-{}}}\n", 10 + e, e);
+        if (e % 2 == 1) {
+            y += fmt::format("      - name: tap-typo-{}\n", e);
+        }
+    }
+    ProjectDir dir;
+    dir.write("meltano.yml", y);
+    const ValidationResult first = dir.validate();
+    REQUIRE(first.environments.size() == 6);
+    const auto empty = with_code(first, "empty-expansion");
+    const auto casts = with_code(first, "invalid-setting-value");
+    const auto unknown = with_code(first, "unknown-plugin");
+    REQUIRE(empty.size() == 6);
+    REQUIRE(casts.size() == 6);
+    REQUIRE(unknown.size() == 3);
+    for (int e = 0; e < 6; ++e) {
+        INFO("environment e" << e);
+        CHECK(empty[static_cast<std::size_t>(e)].environment == fmt::format("e{}", e));
+        CHECK(empty[static_cast<std::size_t>(e)].plugin == fmt::format("tap-{}", e));
+        CHECK(casts[static_cast<std::size_t>(e)].environment == fmt::format("e{}", e));
+        CHECK(casts[static_cast<std::size_t>(e)].plugin == fmt::format("tap-{}", 10 + e));
+    }
+    // The missing parent is the same in every environment: reported once, without one.
+    const Diagnostic parent = only(first, "inherit-from-missing");
+    CHECK_FALSE(parent.environment.has_value());
+    // Same findings, same order, every time.
+    for (int run = 0; run < 3; ++run) {
+        const ValidationResult again = dir.validate();
+        REQUIRE(again.diagnostics.size() == first.diagnostics.size());
+        for (std::size_t i = 0; i < first.diagnostics.size(); ++i) {
+            CHECK(again.diagnostics[i].code == first.diagnostics[i].code);
+            CHECK(again.diagnostics[i].environment == first.diagnostics[i].environment);
+            CHECK(again.diagnostics[i].line == first.diagnostics[i].line);
+        }
+    }
+}
