@@ -1929,14 +1929,14 @@ std::vector<std::pair<std::string, std::string>> invocation_env(Ctx& c, const Re
     return result;
 }
 
-/// PreparedPlugin::fixed for every plugin. A setting qualifies when, leaving aside the env,
+/// The shared results (Fixed) of every plugin. A setting qualifies when, leaving aside the env,
 /// dotenv and environment stores (which every resolution checks before using the result), its
 /// result depends on nothing an environment changes: the plugin inherits from no project plugin,
-/// the setting is not an object (assembled from other settings), and its value from meltano.yml
-/// or its default references only variables of the plugin's own (see Fixed::references). It is
-/// computed here as any resolution computes it, with no environment and none of the project's
-/// variables, and kept only when that reported nothing (a value that does not cast, a name and
-/// an alias that disagree are reported by each resolution).
+/// the setting is not an object assembled from `<name>.<key>` settings, its name and aliases
+/// agree, and its value from meltano.yml or its default references only variables of the
+/// plugin's own (see Fixed::references). It is computed here as any resolution computes it,
+/// with no environment and none of the project's variables, and kept only when that reported
+/// nothing (a value that does not cast is reported by each resolution).
 std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                                                   const PreparedProject& prep) {
     auto table = std::make_shared<FixedResults>(prep.plugins.size());
