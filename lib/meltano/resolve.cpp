@@ -1028,9 +1028,6 @@ public:
         }
         place(std::hash<std::string_view>{}(name), name);
     }
-    bool contains(std::size_t hash, std::string_view name) const {
-        return contains(hash, [name] { return name; });
-    }
     /// The name is asked for only when a hash matches (the caller's names may be cold).
     template <typename NameOf>
     bool contains(std::size_t hash, const NameOf& name_of) const {
@@ -1941,19 +1938,22 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                                                   const PreparedProject& prep) {
     auto table = std::make_shared<FixedResults>(prep.plugins.size());
     static const ResolveOptions no_options;
-    const auto one = [&](std::size_t i) {
+    Shared shared;
+    shared.project = &project;
+    shared.options = &no_options;
+    std::vector<UndefinedVariable> undefined;
+    std::unordered_set<std::string> undefined_seen;
+    shared.undefined = &undefined;
+    shared.undefined_seen = &undefined_seen;
+    std::deque<SettingDefinition> no_orphans;
+    // On one thread: worked out side by side, the 2,000-plugin benchmark project saved 6 ms
+    // here and lost 20 ms in the resolutions that read the results (memory another thread
+    // allocated).
+    for (std::size_t i = 0; i < prep.plugins.size(); ++i) {
         const PreparedPlugin& pp = prep.plugins[i];
         if (!pp.prepared || pp.parent >= 0 || project.plugins[i].duplicate) {
-            return;
+            continue;
         }
-        Shared shared;
-        shared.project = &project;
-        shared.options = &no_options;
-        std::vector<UndefinedVariable> undefined;
-        std::unordered_set<std::string> undefined_seen;
-        shared.undefined = &undefined;
-        shared.undefined_seen = &undefined_seen;
-        std::deque<SettingDefinition> no_orphans;
         std::vector<std::optional<Fixed>>& fixed = (*table)[i];
         Ctx c;
         c.shared = &shared;
@@ -2024,12 +2024,6 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             }
             fixed[d] = Fixed{std::move(r), std::move(references), extra || object};
         }
-    };
-    // On one thread: worked out side by side, the 2,000-plugin benchmark project saved 6 ms
-    // here and lost 20 ms in the resolutions that read the results (memory another thread
-    // allocated).
-    for (std::size_t i = 0; i < prep.plugins.size(); ++i) {
-        one(i);
     }
     return table;
 }
@@ -2343,14 +2337,14 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             get(c, d, true);
         }
         // Every result of this plugin is final now: move them out rather than copy, except the
-        // fixed ones, which every environment shares.
+        // fixed ones, which every environment shares (copied only when values are asked for).
+        const bool values = options.values || options.invocation_env;
         for (std::uint32_t d = 0; d < c.size(); ++d) {
             const SettingDefinition& def = *c.def(d);
             const bool own = !c.full.empty() && c.full[d].has_value();
             const Result& r = own ? *c.full[d] : get(c, d, true);
             ResolvedSetting s;
             s.name = def.name;
-            const bool values = options.values || options.invocation_env;
             if (own) {
                 s.value = std::move(c.full[d]->value);
                 s.unexpanded = std::move(c.full[d]->unexpanded);
