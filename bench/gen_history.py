@@ -33,11 +33,11 @@ def path_of(n):
 class Stream:
     """A fast-import stream written straight into the process' stdin."""
 
-    def __init__(self, git_dir):
+    def __init__(self, git_dir, time=1600000000):
         self.proc = subprocess.Popen(["git", "--git-dir", git_dir, "fast-import", "--quiet"],
                                      stdin=subprocess.PIPE)
         self.out = self.proc.stdin
-        self.time = 1600000000
+        self.time = time  # of the last commit: each commit is a minute after the one before
 
     def commit(self, ref, message, files, parent=None):
         self.time += 60
@@ -84,17 +84,20 @@ def main():
             changes.append((path_of(old), model(old, i)))
         stream.commit("refs/heads/main", f"work {i}", changes)
     stream.close()
+    shared_end = stream.time
     subprocess.run(["git", "--git-dir", staging, "repack", "-adq"], check=True)
     dev = os.path.join(out, "dev.git")
     subprocess.run(["git", "clone", "-q", "--bare", staging, dev], check=True)
 
-    # staging's hotfix, then dev's work (both conflict on model 00042).
-    stream = Stream(staging)
+    # staging's hotfix, then dev's work (both conflict on model 00042), dated after the history
+    # they build on, as a workspace's clock has them (a child dated before its parent sends git's
+    # merge-base walks through the whole history).
+    stream = Stream(staging, shared_end)
     stream.commit("refs/heads/main", "staging hotfix",
                   [("hotfix.md", b"staging only\n"), (path_of(42), model(42, "staging hotfix"))],
                   parent="refs/heads/main^0")
     stream.close()
-    stream = Stream(dev)
+    stream = Stream(dev, shared_end)
     edited = meltano.replace(b"domain: matatika-staging.eu.auth0.com",
                              b"domain: matatika-dev.eu.auth0.com\n      start_date: '2024-01-01'")
     for k in range(20):
