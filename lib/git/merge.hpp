@@ -18,6 +18,8 @@
 
 namespace dataops::git {
 
+class Config;
+
 /// A path libgit2 could not merge even with conflicting hunks resolved to theirs.
 struct MergeConflict {
     std::string path;
@@ -63,7 +65,8 @@ struct CommitRequest {
     Identity committer;
 };
 
-/// One repository's object database opened through libgit2.
+/// One repository's object database opened through libgit2. Its calls may come from several
+/// threads; they run one at a time (git's own merge, a child process, runs beside them).
 class ObjectStore {
 public:
     /// Open the repository whose git directory is `git_dir` (no discovery, no environment).
@@ -93,8 +96,12 @@ public:
     /// tree except where both sides edit a file near the same lines and the edits can be lined up
     /// in more than one way (libgit2 1.5 has only the Myers diff, as git's merge-recursive), or
     /// where merge-ort detects a directory rename.
+    ///
+    /// `config`, the repository's configuration as already read (Repository::config()), spares
+    /// git merge-tree's caller a `git config` for the user's core.attributesFile; without it git
+    /// is asked.
     MergeOutcome merge_theirs(const std::string& ours, const std::string& theirs,
-                              MergeEngine engine = MergeEngine::git) const;
+                              MergeEngine engine = MergeEngine::git, const Config* config = nullptr) const;
 
     /// The repository's git directory, as opened.
     const std::string& git_dir() const;

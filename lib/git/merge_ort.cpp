@@ -9,6 +9,7 @@
 #include <set>
 #include <unistd.h>
 
+#include <dataops/git/config.hpp>
 #include <dataops/process/process.hpp>
 #include <dataops/util/error.hpp>
 #include <dataops/util/files.hpp>
@@ -287,33 +288,62 @@ std::optional<std::string> take_theirs(std::string_view merged, std::size_t mark
     return result;
 }
 
-/// What the repository's core.attributesFile holds, as git finds it (any configuration level,
-/// `~` expanded; unset: $XDG_CONFIG_HOME/git/attributes or ~/.config/git/attributes); empty when
-/// there is no such file.
-std::string user_attributes(const std::string& git_dir) {
+/// A path-valued setting as `git config --path` expands it, for the forms that need nothing but
+/// HOME: as it is, `~` or `~/...`. nullopt for git to expand (`~user/...`, `%(prefix)/...`, no HOME).
+std::optional<std::string> expand_path(const std::string& value) {
+    if (value.rfind("%(prefix)/", 0) == 0) {
+        return std::nullopt;
+    }
+    if (value.empty() || value.front() != '~') {
+        return value;
+    }
+    const char* home = std::getenv("HOME");
+    if ((value != "~" && value.rfind("~/", 0) != 0) || home == nullptr) {
+        return std::nullopt;
+    }
+    return std::string(home) + value.substr(1);
+}
+
+/// `git config --path --get core.attributesFile`; nullopt when it is unset (or git fails).
+std::optional<std::string> ask_git_for_attributes_file(const std::string& git_dir) {
     process::Options options;
     options.argv = {"git", "--git-dir=" + git_dir, "config", "--path", "--get", "core.attributesFile"};
     options.cwd = git_dir;
     options.clear_repository_env = true;
     const process::Result run = process::run(options);
-    std::string path;
-    if (run.ok()) {
-        path = run.out;
-        while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) {
-            path.pop_back();
-        }
-    } else if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
-        path = std::string(xdg) + "/git/attributes";
-    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-        path = std::string(home) + "/.config/git/attributes";
+    if (!run.ok()) {
+        return std::nullopt;
     }
-    return path.empty() ? std::string() : util::read_file(path).value_or("");
+    std::string path = run.out;
+    while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) {
+        path.pop_back();
+    }
+    return path;
+}
+
+/// What the repository's core.attributesFile holds, as git finds it (any configuration level,
+/// `~` expanded; unset: $XDG_CONFIG_HOME/git/attributes or ~/.config/git/attributes); empty when
+/// there is no such file. The setting comes from `config` when given, else from git.
+std::string user_attributes(const std::string& git_dir, const Config* config) {
+    const std::optional<std::string> value = config != nullptr ? config->get("core.attributesFile") : std::nullopt;
+    std::optional<std::string> path = value ? expand_path(*value) : std::nullopt;
+    if (!path && (config == nullptr || value)) {
+        path = ask_git_for_attributes_file(git_dir);
+    }
+    if (!path) {
+        if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+            path = std::string(xdg) + "/git/attributes";
+        } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+            path = std::string(home) + "/.config/git/attributes";
+        }
+    }
+    return !path || path->empty() ? std::string() : util::read_file(*path).value_or("");
 }
 
 std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, const std::string& ours,
-                                                  const std::string& theirs) {
+                                                  const std::string& theirs, const Config* config) {
     const std::string& git_dir = store.git_dir();
-    const MarkerAttributes attributes(user_attributes(git_dir));
+    const MarkerAttributes attributes(user_attributes(git_dir, config));
     process::Options options;
     options.argv = {"git",
                     "--git-dir=" + git_dir,

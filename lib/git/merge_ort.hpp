@@ -68,8 +68,8 @@ std::optional<std::string> describe_sides(std::optional<std::string_view> target
 
 /// ObjectStore::merge_theirs with MergeEngine::git. nullopt when git cannot merge this way (older
 /// than 2.38, or it failed) or its result cannot be taken apart; the caller then merges with
-/// libgit2, which reports any real failure.
+/// libgit2, which reports any real failure. `config`: as for merge_theirs.
 std::optional<MergeOutcome> merge_theirs_with_git(const ObjectStore& store, const std::string& ours,
-                                                  const std::string& theirs);
+                                                  const std::string& theirs, const Config* config);
 
 }  // namespace dataops::git

@@ -61,7 +61,7 @@ Result fetch(const Git& git, const Request& request, const stages::Stage& source
 
 /// Compute the promotion of the fetched tips up to the plan (no commit written yet).
 void plan(Result& result, const git::ObjectStore& store, const std::shared_ptr<git::ObjectReader>& objects,
-          const Request& request) {
+          const git::Config& config, const Request& request) {
     const stages::Stage& target = result.target.stage;
     std::optional<std::string> target_tree;
     if (!result.target.commit) {
@@ -73,7 +73,20 @@ void plan(Result& result, const git::ObjectStore& store, const std::shared_ptr<g
         if (request.mode == Mode::mirror) {
             result.tree = store.tree_of(*result.source.commit);
         } else {
-            auto merged = store.merge_theirs(*result.target.commit, *result.source.commit);
+            // While git merges (a child process), libgit2 reads the trees in which the two sides
+            // differ, where the merged tree differs from the target: the list of changed files
+            // below then finds them in its caches. The first reads of a large pack are the slow
+            // part (9 of 9.5 ms on 20,000 files); the two run on two cores. A failure here is
+            // the list's to report.
+            std::future<void> warming = std::async(std::launch::async, [&store, &result, &target_tree] {
+                try {
+                    store.diff_trees(target_tree, store.tree_of(*result.source.commit));
+                } catch (const Error&) {
+                }
+            });
+            auto merged =
+                store.merge_theirs(*result.target.commit, *result.source.commit, git::MergeEngine::git, &config);
+            warming.get();
             if (!merged.conflicts.empty()) {
                 result.conflicts = std::move(merged.conflicts);
                 result.outcome = Outcome::conflicts;
@@ -151,7 +164,7 @@ Result promote(const git::Repository& repository, const Request& request) {
         detail::test_pause("after-fetch");
         const std::unique_ptr<git::ObjectStore> opened = opening.get();
         const git::ObjectStore& store = *opened;
-        plan(result, store, objects, request);
+        plan(result, store, objects, repository.config(), request);
         result.attempts = attempt;
         detail::test_pause("after-merge");
         result.notes = notes;

@@ -1,7 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <dataops/git/config.hpp>
 #include <dataops/git/merge.hpp>
 #include <dataops/git/merge_ort.hpp>
 #include <dataops/util/error.hpp>
@@ -349,6 +354,34 @@ TEST_CASE("the user's core.attributesFile still applies to promotion merges", "[
     REQUIRE(merged.tree);
     CHECK(repo.git({"cat-file", "blob", *merged.tree + ":f"}).out == "a\nours\ntheirs\n");
     CHECK(repo.git({"cat-file", "blob", *merged.tree + ":g"}).out == "a\ntheirs\n");
+    CHECK(merged.tree == git_merge(repo, ours, theirs).tree);
+}
+
+TEST_CASE("the user's core.attributesFile applies when taken from the configuration already read", "[merge]") {
+    // promote hands the merge the configuration it read at start-up, which spares a `git config
+    // --path`: a `~/` path must come out as git expands it, and a `~user/` one is still git's to say.
+    TempRepo repo;
+    auto base = commit_files(repo, {{"f", "a\nb\n"}}, {}, "base");
+    auto ours = commit_files(repo, {{"f", "a\nours\n"}}, {base}, "ours");
+    auto theirs = commit_files(repo, {{"f", "a\ntheirs\n"}}, {base}, "theirs");
+    std::ofstream(repo.home() + "/user-attributes") << "f merge=union\n";
+    const struct passwd* account = ::getpwuid(::getuid());
+    REQUIRE(account != nullptr);
+    const std::string user = account->pw_name;
+    auto value = GENERATE_COPY(std::string("~/user-attributes"), "~" + user + "/no-such-attributes");
+    repo.git({"config", "core.attributesFile", value});
+    const auto config = dataops::git::Config::parse_z_list(repo.git({"config", "-z", "--list"}).out);
+    // The tests' own process runs with their HOME, as promote runs with the user's.
+    const char* saved = std::getenv("HOME");
+    const std::string previous = saved != nullptr ? saved : "";
+    ::setenv("HOME", repo.home().c_str(), 1);
+    ObjectStore store(repo.path() + "/.git");
+    auto merged = store.merge_theirs(ours, theirs, MergeEngine::git, &config);
+    ::setenv("HOME", previous.c_str(), 1);
+    REQUIRE(merged.tree);
+    const bool union_merge = value.rfind("~/", 0) == 0;
+    CHECK(repo.git({"cat-file", "blob", *merged.tree + ":f"}).out ==
+          (union_merge ? "a\nours\ntheirs\n" : "a\ntheirs\n"));
     CHECK(merged.tree == git_merge(repo, ours, theirs).tree);
 }
 
