@@ -368,6 +368,15 @@ std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir) {
     return std::make_shared<ObjectReader>(git_dir);
 }
 
+std::optional<ObjectInfo> object_info(ObjectReader& reader, std::string_view rev) {
+    check_revision(rev);
+    auto object = reader.request(rev, rev);
+    if (!object) {
+        return std::nullopt;
+    }
+    return ObjectInfo{std::move(object->oid), std::move(object->type)};
+}
+
 std::unique_ptr<FileSource> start_revision_source(std::string_view rev, const std::string& git_dir) {
     check_revision(rev);
     // Ask now, read the answer on first use: git starts while the caller does other work

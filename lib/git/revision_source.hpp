@@ -32,6 +32,16 @@ std::unique_ptr<FileSource> start_revision_source(std::string_view rev, const st
 class ObjectReader;
 std::shared_ptr<ObjectReader> make_object_reader(const std::string& git_dir = {});
 
+/// What `rev` (an object id, a reference, `<ref>^{commit}`, ...) names, asked through `reader`:
+/// the object's full id and type ("commit", "tree", "blob", "tag"); nullopt when it names
+/// nothing. Objects and references written after the reader started are found. Throws
+/// dataops::Error when git cannot read the object (a corrupt one).
+struct ObjectInfo {
+    std::string id;
+    std::string type;
+};
+std::optional<ObjectInfo> object_info(ObjectReader& reader, std::string_view rev);
+
 /// The tree of `rev` read through `reader`, peeled at once: throws dataops::Error ("bad revision
 /// 'x'") when it names no commit or tree.
 std::unique_ptr<FileSource> make_revision_source(std::string_view rev, std::shared_ptr<ObjectReader> reader);

@@ -131,8 +131,8 @@ std::vector<StageStatus> status(const git::Repository& repository) {
     for (const auto& stage : pipeline.stages) {
         wanted.push_back(&stage);
     }
-    auto fetched = git.fetch_all(wanted);
     const auto objects = git::make_object_reader(git_dir);  // one `git cat-file` for every stage
+    auto fetched = git.fetch_all(wanted, objects.get());
     std::vector<StageStatus> out;
     for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
         const auto& stage = pipeline.stages[i];
@@ -252,7 +252,8 @@ RollbackResult rollback(const git::Repository& repository, const RollbackRequest
         return result;
     }
     result.changes = store.diff_trees(tip_tree, result.tree);
-    auto load = detail::load_tree(result.tree, git::make_object_reader(git_dir), request.project_dir);
+    const auto objects = git::make_object_reader(git_dir);
+    auto load = detail::load_tree(result.tree, objects, request.project_dir);
     meltano::ValidateOptions options;
     options.environments = {stage.environment};
     result.diagnostics = meltano::validate(*load, options).diagnostics;
@@ -269,7 +270,8 @@ RollbackResult rollback(const git::Repository& repository, const RollbackRequest
                                      "Dataops-Environment: {}\nDataops-Version: {}\n",
                                      stage.name, result.restored.substr(0, 7), result.restored, stage.name,
                                      stage.environment, DATAOPS_VERSION);
-    result.commit = detail::write_commit(git, store, result.tree, {result.tip}, message);
+    result.commit = detail::write_commit(store, *objects, result.tree, {result.tip}, message,
+                                         detail::Identities(git).get());
     detail::test_pause("rollback-after-commit");
     auto pushed = detail::push_and_verify(git, stage, *result.commit, "rollback");
     if (!pushed.pushed) {

@@ -38,13 +38,14 @@ std::shared_ptr<const meltano::Resolution> resolve_for(const std::shared_ptr<con
 }
 
 /// Fetch both stages' branches into refs/dataops/fetch/.
-Result fetch(const Git& git, const Request& request, const stages::Stage& source, const stages::Stage& target) {
+Result fetch(const Git& git, const Request& request, const stages::Stage& source, const stages::Stage& target,
+             git::ObjectReader& objects) {
     Result result;
     result.mode = request.mode;
     result.source.stage = source;
     result.target.stage = target;
     // Both at once: the two workspaces are usually two remotes, asked in parallel.
-    auto fetched = git.fetch_all({&source, &target});
+    auto fetched = git.fetch_all({&source, &target}, &objects);
     for (auto& one : fetched) {
         if (one.error) {
             throw *one.error;
@@ -160,7 +161,12 @@ Result promote(const git::Repository& repository, const Request& request) {
         });
         // The projects before and after are read through one `git cat-file`, started now too.
         const auto objects = git::make_object_reader(repository.location().git_dir);
-        Result result = fetch(git, request, *source, target);
+        // Who commits, asked now when nobody is to confirm first: git answers during the fetch.
+        std::optional<detail::Identities> identities;
+        if (!request.dry_run && !request.confirm) {
+            identities.emplace(git);
+        }
+        Result result = fetch(git, request, *source, target, *objects);
         detail::test_pause("after-fetch");
         const std::unique_ptr<git::ObjectStore> opened = opening.get();
         const git::ObjectStore& store = *opened;
@@ -175,8 +181,12 @@ Result promote(const git::Repository& repository, const Request& request) {
             return result;
         }
         if (result.target.commit) {
-            result.commit = detail::write_commit(git, store, *result.tree, {*result.target.commit, *result.source.commit},
-                                                 commit_message(request, result));
+            if (!identities) {
+                identities.emplace(git);
+            }
+            result.commit = detail::write_commit(store, *objects, *result.tree,
+                                                 {*result.target.commit, *result.source.commit},
+                                                 commit_message(request, result), identities->get());
         }
 
         detail::test_pause("after-commit");

@@ -123,7 +123,8 @@ Error fetch_error(const stages::Stage& stage, const std::string& err) {
 
 }  // namespace
 
-std::vector<Git::Fetched> Git::fetch_all(const std::vector<const stages::Stage*>& stages) const {
+std::vector<Git::Fetched> Git::fetch_all(const std::vector<const stages::Stage*>& stages,
+                                         git::ObjectReader* objects) const {
     std::vector<Fetched> results(stages.size());
     std::vector<std::size_t> fetched;  ///< stages whose branch is now in our namespace
     // With progress one at a time, so that git's progress lines never interleave; else all at
@@ -160,8 +161,15 @@ std::vector<Git::Fetched> Git::fetch_all(const std::vector<const stages::Stage*>
             results[i].error = error;
         }
     }
-    // One rev-parse for every fetched tip.
-    if (!fetched.empty()) {
+    if (objects != nullptr) {
+        for (const std::size_t i : fetched) {
+            auto tip = git::object_info(*objects, fetch_ref(*stages[i]) + "^{commit}");
+            if (!tip) {
+                throw Error(fmt::format("cannot read the fetched branch '{}'", fetch_ref(*stages[i])));
+            }
+            results[i].tip = std::move(tip->id);
+        }
+    } else if (!fetched.empty()) {  // one rev-parse for every fetched tip
         std::vector<std::string> rev_parse = {"rev-parse"};
         for (const std::size_t i : fetched) {
             rev_parse.push_back(fetch_ref(*stages[i]) + "^{commit}");
@@ -229,18 +237,23 @@ bool Git::fetch_watched(const stages::Stage& stage) const {
     return true;
 }
 
-std::pair<git::Identity, git::Identity> Git::author_and_committer() const {
-    process::Running author(options({"var", "GIT_AUTHOR_IDENT"}, process::Interaction::none));
-    process::Running committer(options({"var", "GIT_COMMITTER_IDENT"}, process::Interaction::none));
+process::Running Git::start(std::vector<std::string> args) const {
+    return process::Running(options(std::move(args), process::Interaction::none));
+}
+
+Identities::Identities(const Git& git)
+    : author_(git.start({"var", "GIT_AUTHOR_IDENT"})), committer_(git.start({"var", "GIT_COMMITTER_IDENT"})) {}
+
+std::pair<git::Identity, git::Identity> Identities::get() {
     auto parse = [](const process::Result& result) {
         if (!result.ok()) {
             throw Error("cannot tell who is promoting", lines_of(result.err));
         }
         return git::parse_identity(first_line(result.out));
     };
-    const auto author_result = author.wait();
-    const auto committer_result = committer.wait();
-    return {parse(author_result), parse(committer_result)};
+    const auto author = author_.wait();
+    const auto committer = committer_.wait();
+    return {parse(author), parse(committer)};
 }
 
 process::Result Git::push(const stages::Stage& stage, const std::string& commit) const {
@@ -291,21 +304,26 @@ const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::str
     return *stage;
 }
 
-std::string write_commit(const Git& git, const git::ObjectStore& store, const std::string& tree,
-                         std::vector<std::string> parents, const std::string& message) {
+std::string write_commit(const git::ObjectStore& store, git::ObjectReader& objects, const std::string& tree,
+                         std::vector<std::string> parents, const std::string& message,
+                         const std::pair<git::Identity, git::Identity>& who) {
     git::CommitRequest commit;
     commit.tree = tree;
     commit.parents = std::move(parents);
     commit.message = message;
-    std::tie(commit.author, commit.committer) = git.author_and_committer();
+    std::tie(commit.author, commit.committer) = who;
     auto id = store.create_commit(commit);
     // libgit2 can report success for an object it failed to write (seen with a full file system
     // quota: EFBIG). Pushing an id git cannot read fails confusingly on the remote: ask git now.
-    auto read_back = git.run({"cat-file", "-t", id});
-    if (!read_back.ok() || first_line(read_back.out) != "commit") {
-        auto hints = lines_of(read_back.err);
-        hints.push_back("check the free space and the quotas of the repository's file system");
-        throw Error(fmt::format("cannot write commit '{}': git cannot read it back", id), hints);
+    const std::string hint = "check the free space and the quotas of the repository's file system";
+    std::optional<git::ObjectInfo> read_back;
+    try {
+        read_back = git::object_info(objects, id);
+    } catch (const Error& error) {
+        throw Error(fmt::format("cannot write commit '{}': git cannot read it back", id), {error.what(), hint});
+    }
+    if (!read_back || read_back->type != "commit") {
+        throw Error(fmt::format("cannot write commit '{}': git cannot read it back", id), {hint});
     }
     return id;
 }

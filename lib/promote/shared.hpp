@@ -75,11 +75,14 @@ public:
     };
     /// Fetch several stages' branches, all at once when nobody watches git's progress (the
     /// remotes are asked in parallel; a remote's branches are listed only when its fetch fails,
-    /// to tell a missing branch from a failure), one after the other with progress.
-    std::vector<Fetched> fetch_all(const std::vector<const stages::Stage*>& stages) const;
+    /// to tell a missing branch from a failure), one after the other with progress. The tips
+    /// are read through `objects` when given (a `git cat-file` already running), else with one
+    /// `git rev-parse`.
+    std::vector<Fetched> fetch_all(const std::vector<const stages::Stage*>& stages,
+                                   git::ObjectReader* objects = nullptr) const;
 
-    /// `git var GIT_AUTHOR_IDENT` and `git var GIT_COMMITTER_IDENT`, asked side by side, parsed.
-    std::pair<git::Identity, git::Identity> author_and_committer() const;
+    /// Start `git <args>` in the background (no prompts).
+    process::Running start(std::vector<std::string> args) const;
 
     /// `git push <remote> <commit>:refs/heads/<branch>`, never forced.
     process::Result push(const stages::Stage& stage, const std::string& commit) const;
@@ -96,6 +99,19 @@ private:
 
     std::string cwd_;
     bool progress_ = false;
+};
+
+/// Who writes a commit: `git var GIT_AUTHOR_IDENT` and `git var GIT_COMMITTER_IDENT`, started
+/// side by side when constructed (so that they can run while other work goes on) and parsed by
+/// get(), once. Throws dataops::Error from get() when git cannot tell.
+class Identities {
+public:
+    explicit Identities(const Git& git);
+    std::pair<git::Identity, git::Identity> get();
+
+private:
+    process::Running author_;
+    process::Running committer_;
 };
 
 /// What became of a pushed commit.
@@ -119,11 +135,12 @@ PushOutcome push_and_verify(const Git& git, const stages::Stage& stage, const st
 /// The stage named `name`; throws dataops::Error naming the known stages when there is none.
 const stages::Stage& find_stage(const stages::Pipeline& pipeline, const std::string& name);
 
-/// Write a commit of `tree` with `parents` and `message`, authored and committed by the user
-/// (`git var`); no reference moves. Returns its id once the user's git can read it: throws
-/// dataops::Error when the object could not be written.
-std::string write_commit(const Git& git, const git::ObjectStore& store, const std::string& tree,
-                         std::vector<std::string> parents, const std::string& message);
+/// Write a commit of `tree` with `parents` and `message`, authored and committed by `who` (see
+/// Identities); no reference moves. Returns its id once the user's git can read it through
+/// `objects`: throws dataops::Error when the object could not be written.
+std::string write_commit(const git::ObjectStore& store, git::ObjectReader& objects, const std::string& tree,
+                         std::vector<std::string> parents, const std::string& message,
+                         const std::pair<git::Identity, git::Identity>& who);
 
 /// Load the Meltano project of a tree or commit, read through `objects` (one `git cat-file` for
 /// every tree a command reads; objects that arrive after it started, by a fetch, are found too).

@@ -162,6 +162,28 @@ TEST_CASE("a started revision source reports a bad revision on first use", "[git
     CHECK_THROWS_WITH(git::start_revision_source("-x", repo.path() + "/.git"), "bad revision '-x'");
 }
 
+TEST_CASE("a reader tells what a name is, objects and references written after it started too", "[git]") {
+    TempRepo repo;
+    auto first = repo.commit("first", {{"a", "1"}});
+    auto reader = git::make_object_reader(repo.path() + "/.git");
+    auto head = git::object_info(*reader, "HEAD");
+    REQUIRE(head);
+    CHECK(head->id == first);
+    CHECK(head->type == "commit");
+    CHECK_FALSE(git::object_info(*reader, "refs/later/tip^{commit}"));
+    // What a promotion does while the reader runs: a fetch moves a reference, a commit is written.
+    auto second = repo.commit("second", {{"a", "2"}});
+    repo.git({"update-ref", "refs/later/tip", second});
+    auto later = git::object_info(*reader, "refs/later/tip^{commit}");
+    REQUIRE(later);
+    CHECK(later->id == second);
+    auto tree = git::object_info(*reader, second + "^{tree}");
+    REQUIRE(tree);
+    CHECK(tree->type == "tree");
+    CHECK_FALSE(git::object_info(*reader, std::string(40, '0')));
+    CHECK_THROWS_WITH(git::object_info(*reader, "-x"), "bad revision '-x'");
+}
+
 TEST_CASE("revision sources can share one reader, interleaved and after a bad revision", "[git]") {
     TempRepo repo;
     auto first = repo.commit("first", {{"a", "1"}, {"dir/b", "b1"}});
