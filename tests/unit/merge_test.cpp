@@ -371,13 +371,32 @@ TEST_CASE("the user's core.attributesFile applies when taken from the configurat
     auto value = GENERATE_COPY(std::string("~/user-attributes"), "~" + user + "/no-such-attributes");
     repo.git({"config", "core.attributesFile", value});
     const auto config = dataops::git::Config::parse_z_list(repo.git({"config", "-z", "--list"}).out);
-    // The tests' own process runs with their HOME, as promote runs with the user's.
-    const char* saved = std::getenv("HOME");
-    const std::string previous = saved != nullptr ? saved : "";
-    ::setenv("HOME", repo.home().c_str(), 1);
-    ObjectStore store(repo.path() + "/.git");
-    auto merged = store.merge_theirs(ours, theirs, MergeEngine::git, &config);
-    ::setenv("HOME", previous.c_str(), 1);
+    // This process runs with the test's HOME, as promote runs with the user's; restored however
+    // the merge ends.
+    struct HomeGuard {
+        std::optional<std::string> previous;
+        explicit HomeGuard(const std::string& home) {
+            if (const char* saved = std::getenv("HOME")) {
+                previous = saved;
+            }
+            ::setenv("HOME", home.c_str(), 1);
+        }
+        ~HomeGuard() {
+            if (previous) {
+                ::setenv("HOME", previous->c_str(), 1);
+            } else {
+                ::unsetenv("HOME");
+            }
+        }
+        HomeGuard(const HomeGuard&) = delete;
+        HomeGuard& operator=(const HomeGuard&) = delete;
+    };
+    dataops::git::MergeOutcome merged;
+    {
+        const HomeGuard home(repo.home());
+        ObjectStore store(repo.path() + "/.git");
+        merged = store.merge_theirs(ours, theirs, MergeEngine::git, &config);
+    }
     REQUIRE(merged.tree);
     const bool union_merge = value.rfind("~/", 0) == 0;
     CHECK(repo.git({"cat-file", "blob", *merged.tree + ":f"}).out ==
