@@ -153,6 +153,30 @@ TEST_CASE("promote refuses a result that does not resolve for the target environ
     CHECK(w.tip("prod") == prod_before);
 }
 
+TEST_CASE("promote with no identity to commit as stops before the push, with git's words", "[e2e][promote]") {
+    // Who commits is asked of git while the promotion fetches; git's refusal must still stop it
+    // whole: no commit pushed, the target as it was, and the person told what to set.
+    Workspaces w;
+    w.change(w.dev_work, "dev work", {{"transform/models/users.sql", "select 1\n"}});
+    w.repo.git({"config", "user.useConfigOnly", "true"});
+    const auto staging_before = w.tip("staging");
+    RunOptions anonymous;
+    for (const char* name : {"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"}) {
+        anonymous.env[name] = std::nullopt;
+    }
+    auto promoted = w.promote({"staging", "--yes"}, anonymous);
+    INFO(describe(promoted));
+    CHECK(promoted.code == 128);  // as `git commit` fails
+    CHECK_THAT(promoted.err, Catch::Contains("fatal: cannot tell who is promoting"));
+    CHECK_THAT(promoted.err, Catch::Contains("user.email"));
+    CHECK(w.tip("staging") == staging_before);
+
+    // --dry-run never needs one.
+    auto planned = w.promote({"staging", "--dry-run"}, anonymous);
+    INFO(describe(planned));
+    CHECK(planned.code == 0);
+}
+
 TEST_CASE("promote reports a modify/delete conflict and pushes nothing", "[e2e][promote]") {
     Workspaces w;
     w.change(w.dev_work, "add a model", {{"transform/models/users.sql", "select 1\n"}});
