@@ -1,4 +1,6 @@
 // git dataops env: the environments of a Meltano project and their resolved configuration.
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include <dataops/cli/color.hpp>
@@ -70,7 +72,7 @@ meltano::Resolution resolve(const Loaded& loaded, const std::optional<std::strin
     if (options.with_env) {
         resolve_options.with_env = true;
         resolve_options.process_env = workspace::process_environment();
-        resolve_options.dotenv = workspace::read_dotenv(loaded.ws);
+        resolve_options.dotenv = workspace::read_dotenv(loaded.ws, resolve_options.process_env);
         if (!loaded.ws.project_root.empty()) {
             resolve_options.project_root = loaded.ws.project_root;
         }
@@ -104,9 +106,36 @@ meltano::Resolution resolve(const Loaded& loaded, const std::optional<std::strin
     return resolution;
 }
 
-/// The environment to show when none is named: the project's default_environment.
-std::optional<std::string> default_environment(const meltano::Project& project) {
-    return project.default_environment;
+/// The environment to show when none is named: the project's default_environment. With
+/// --with-env, the one a local `meltano` run picks (meltano-semantics.md 4.1): MELTANO_ENVIRONMENT
+/// from the process environment, then from `.env` ("null" in any case: no environment, which
+/// `no_environment` reports), else the default_environment setting, which
+/// MELTANO_DEFAULT_ENVIRONMENT (process, then `.env`) overrides.
+std::optional<std::string> default_environment(const Loaded& loaded, const Options& options, bool& no_environment) {
+    no_environment = false;
+    if (!options.with_env) {
+        return loaded.load.project->default_environment;
+    }
+    const auto process = workspace::process_environment();
+    const auto dotenv = workspace::read_dotenv(loaded.ws, process);
+    auto variable = [&](const std::string& name) -> std::optional<std::string> {
+        for (const auto* source : {&process, &dotenv}) {
+            if (auto found = source->find(name); found != source->end() && !found->second.empty()) {
+                return found->second;
+            }
+        }
+        return std::nullopt;
+    };
+    if (auto chosen = variable("MELTANO_ENVIRONMENT")) {
+        std::string lower = *chosen;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        no_environment = lower == "null";
+        return no_environment ? std::nullopt : chosen;
+    }
+    if (auto chosen = variable("MELTANO_DEFAULT_ENVIRONMENT")) {
+        return chosen;
+    }
+    return loaded.load.project->default_environment;
 }
 
 int run_list(const Options& options) {
@@ -132,8 +161,9 @@ int run_show(const Options& options) {
         environment = plugins.front();
         plugins.erase(plugins.begin());
     } else {
-        environment = default_environment(*loaded.load.project);
-        if (!environment) {
+        bool no_environment = false;
+        environment = default_environment(loaded, options, no_environment);
+        if (!environment && !no_environment) {
             throw Error("no environment given and the project has no default_environment",
                         {"name one: git dataops env show <environment>"});
         }

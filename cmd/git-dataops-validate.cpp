@@ -39,7 +39,7 @@ int run(const Options& options) {
     if (options.with_env) {
         validate_options.with_env = true;
         validate_options.process_env = workspace::process_environment();
-        validate_options.dotenv = workspace::read_dotenv(ws);
+        validate_options.dotenv = workspace::read_dotenv(ws, validate_options.process_env);
         if (!ws.project_root.empty()) {
             validate_options.project_root = ws.project_root;
         }

@@ -49,15 +49,19 @@ struct OpenedProject {
 /// command's run (see BENCHMARKS.md). Throws as open() does.
 OpenedProject open_project(const OpenOptions& options);
 
-/// Variables of the project's `.env` file (the working tree's, or the revision's), parsed as
-/// python-dotenv does for the forms Meltano projects use: `KEY=value`, `export KEY=value`, single
-/// and double quotes, `#` comments. Missing file: empty.
-std::map<std::string, std::string> read_dotenv(const Workspace& workspace);
+/// Variables of the project's `.env` file (the working tree's, or the revision's) as Meltano reads
+/// them, with python-dotenv's `dotenv_values`: its grammar (`export`, quotes over several lines,
+/// escapes, `#` comments, a line it cannot read skipped) and its `${VAR}` / `${VAR:-default}`
+/// interpolation against `environment` (the process environment) and the lines before. A key
+/// with no `=` is left out. Missing file: empty.
+std::map<std::string, std::string> read_dotenv(const Workspace& workspace,
+                                               const std::map<std::string, std::string>& environment);
 
 /// This process's environment as a map.
 std::map<std::string, std::string> process_environment();
 
-/// Parse dotenv text (exposed for tests).
-std::map<std::string, std::string> parse_dotenv(const std::string& text);
+/// Parse dotenv text as read_dotenv does (exposed for tests).
+std::map<std::string, std::string> parse_dotenv(const std::string& text,
+                                                const std::map<std::string, std::string>& environment = {});
 
 }  // namespace dataops::workspace

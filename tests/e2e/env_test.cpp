@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "support/fixtures.hpp"
@@ -241,6 +246,36 @@ TEST_CASE("an unknown environment or plugin is an error that lists what exists",
     auto plugin = repo.dataops({"env", "show", "prod", "tap-authzero"});
     CHECK(plugin.code == 128);
     CHECK_THAT(plugin.err, Catch::Contains("plugin 'tap-authzero' is not defined"));
+}
+
+TEST_CASE("with --with-env, no environment named: the one a local meltano run picks", "[e2e][env]") {
+    // meltano-semantics.md 4.1: MELTANO_ENVIRONMENT (process, then .env; "null" means none), then
+    // default_environment, which MELTANO_DEFAULT_ENVIRONMENT overrides. Without --with-env the
+    // answer stays the committed default_environment, whatever the shell says.
+    TempRepo repo;
+    repo.commit("seed", {{"meltano.yml", kSeedProject}});
+    auto environment_of = [&](const std::map<std::string, std::optional<std::string>>& variables,
+                              std::vector<std::string> extra = {"--with-env"}) {
+        RunOptions options;
+        options.env = variables;
+        options.env.emplace("MELTANO_ENVIRONMENT", std::nullopt);
+        options.env.emplace("MELTANO_DEFAULT_ENVIRONMENT", std::nullopt);
+        std::vector<std::string> args = {"env", "show", "--format", "json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto shown = repo.dataops(args, options);
+        INFO(describe(shown));
+        REQUIRE(shown.code == 0);
+        return Json::parse(shown.out)["environment"];
+    };
+    CHECK(environment_of({}) == "dev");
+    CHECK(environment_of({{"MELTANO_ENVIRONMENT", "prod"}}) == "prod");
+    CHECK(environment_of({{"MELTANO_ENVIRONMENT", "prod"}}, {}) == "dev");
+    CHECK(environment_of({{"MELTANO_DEFAULT_ENVIRONMENT", "staging"}}) == "staging");
+    CHECK(environment_of({{"MELTANO_ENVIRONMENT", "prod"}, {"MELTANO_DEFAULT_ENVIRONMENT", "staging"}}) == "prod");
+    CHECK(environment_of({{"MELTANO_ENVIRONMENT", "Null"}}).is_null());
+    repo.write(".env", "MELTANO_ENVIRONMENT=staging\n");
+    CHECK(environment_of({}) == "staging");
+    CHECK(environment_of({{"MELTANO_ENVIRONMENT", "prod"}}) == "prod");  // the process wins over .env
 }
 
 TEST_CASE("a project that does not parse is reported with its position", "[e2e][env]") {
