@@ -630,7 +630,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
             key_position(plugin.node, "inherit_from").value_or(plugin.position),
             "Meltano fails with a RecursionError: break the 'inherit_from' cycle", plugin.name));
     } else if (link.missing) {
-        pp.diagnostics.push_back(plugin_diagnostic(
+        Diagnostic missing = plugin_diagnostic(
             "inherit-from-missing",
             fmt::format("{} '{}' inherits from '{}', which is neither a plugin nor a lock file",
                         plugin_type_singular(plugin.type), plugin.name,
@@ -638,7 +638,17 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
             key_position(plugin.node, "inherit_from").value_or(plugin.position),
             fmt::format("define {} '{}' in the project, or lock its definition with 'meltano lock'",
                         plugin_type_singular(plugin.type), plugin.inherit_from.value_or("")),
-            plugin.name));
+            plugin.name);
+        // Meltano then asks Meltano Hub for a definition of that name, which cannot be checked
+        // offline: a warning. A project plugin of another type by that name is an error: Meltano
+        // inherits within a type only, so the Hub is asked for the wrong plugin.
+        const bool other_type = std::any_of(project.plugins.begin(), project.plugins.end(), [&](const Plugin& p) {
+            return p.name == *plugin.inherit_from && p.type != PluginType::mappings && p.type != pp.meltano_type;
+        });
+        if (!other_type) {
+            missing.severity = Severity::warning;
+        }
+        pp.diagnostics.push_back(std::move(missing));
     } else if (link.kind == PluginParent::Kind::project_plugin) {
         parent = &prep.plugins[link.index];
         pp.parent = static_cast<int>(link.index);

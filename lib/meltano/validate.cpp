@@ -707,8 +707,8 @@ void Validator::adjust_missing_parent(Diagnostic& d, const Plugin& plugin) {
         }
     }
     // Otherwise Meltano asks Meltano Hub for a definition named `inherit_from`, which offline
-    // cannot be confirmed either way: a warning, with the nearest project plugin if any.
-    d.severity = Severity::warning;
+    // cannot be confirmed either way: a warning (the resolver's severity), with the nearest
+    // project plugin if any.
     const std::string near = suggestion(type, parent);
     d.hint = fmt::format("{}no project plugin or lock file defines it, so Meltano looks it up on "
                          "Meltano Hub and fails if the Hub does not know it: run 'meltano lock "

@@ -1567,3 +1567,26 @@ environments:
     CHECK(setting(presence, PluginType::extractors, "tap-alpha", "_catalog").value.is_null());
     CHECK(setting(presence, PluginType::extractors, "tap-alpha", "port").value == Json(1234));
 }
+
+TEST_CASE("a parent nothing defines is a warning, a parent of another type an error", "[resolve]") {
+    // Meltano asks Meltano Hub for a definition named by a missing `inherit_from`, which cannot be
+    // checked offline; it inherits within a type only, so a project plugin of another type by
+    // that name is a lookup bound to fail. `env show` prints the errors; it must agree with
+    // `validate` on which these are.
+    ProjectDir dir;
+    dir.write("meltano.yml", "plugins:\n"
+                             "  extractors:\n"
+                             "  - {name: tap-postgres, namespace: tap_postgres}\n"
+                             "  - {name: tap-child, inherit_from: tap-hub-only}\n"
+                             "  loaders:\n"
+                             "  - {name: target-pg, inherit_from: tap-postgres}\n");
+    const Resolution r = resolve_in(dir.load(), std::nullopt);
+    const auto& hub = plugin_of(r, PluginType::extractors, "tap-child").diagnostics;
+    REQUIRE(hub.size() == 1);
+    CHECK(hub[0].code == "inherit-from-missing");
+    CHECK(hub[0].severity == Severity::warning);
+    const auto& wrong_type = plugin_of(r, PluginType::loaders, "target-pg").diagnostics;
+    REQUIRE(wrong_type.size() == 1);
+    CHECK(wrong_type[0].code == "inherit-from-missing");
+    CHECK(wrong_type[0].severity == Severity::error);
+}
