@@ -480,6 +480,11 @@ std::string dashes_to_underscores(std::string s) {
     return s;
 }
 
+/// A configuration key as a message names it: a null key (`null:`, `~:`) has no text of its own.
+std::string_view key_words(const yaml::NodeRef& key) {
+    return key.is_null() ? std::string_view("null") : key.text();
+}
+
 Diagnostic plugin_diagnostic(std::string code, std::string message, const Position& pos,
                              std::string hint, const std::string& plugin,
                              const std::optional<std::string>& environment = std::nullopt) {
@@ -743,7 +748,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         pp.diagnostics.push_back(plugin_diagnostic(
             "non-string-key",
             fmt::format("plugin '{}' has a configuration key '{}' that is not a string",
-                        plugin.name, k.text()),
+                        plugin.name, key_words(k)),
             position_of(k), "quote the key: Meltano fails on non-string keys", plugin.name));
     };
     FlatConfig config_flat;
@@ -2243,7 +2248,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
                          plugin_diagnostic("non-string-key",
                                            fmt::format("plugin '{}' has a configuration key '{}' "
                                                        "that is not a string",
-                                                       c.plugin->name, k.text()),
+                                                       c.plugin->name, key_words(k)),
                                            position_of(k),
                                            "quote the key: Meltano fails on non-string keys",
                                            c.plugin->name, options.environment));

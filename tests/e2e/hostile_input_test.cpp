@@ -579,4 +579,8 @@ TEST_CASE("hostile input: setting values of the wrong kind", "[e2e][hostile]") {
         check_case("plugins:\n  extractors:\n  - name: tap-x\n    namespace: tap_x\n    config:\n      1: one\n",
                    {"non-string-key", "meltano.yml:6:7"});
     }
+    SECTION("a configuration key that is null") {
+        check_case("plugins:\n  extractors:\n  - name: tap-x\n    namespace: tap_x\n    config:\n      ~: one\n",
+                   {"non-string-key", "meltano.yml:6:7", "configuration key 'null' that is not a string"});
+    }
 }
