@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <string>
 
 #include <dataops/cli/color.hpp>
 #include <dataops/cli/main.hpp>
@@ -65,14 +68,31 @@ Loaded load(const Options& options, const std::optional<std::string>& rev) {
     return loaded;
 }
 
+/// With --with-env, what a local `meltano` run sees besides the committed files: the process
+/// environment and the workspace's `.env`, read once per workspace.
+struct LocalEnv {
+    std::map<std::string, std::string> process;
+    std::map<std::string, std::string> dotenv;
+};
+
+std::optional<LocalEnv> local_env(const Loaded& loaded, const Options& options) {
+    if (!options.with_env) {
+        return std::nullopt;
+    }
+    LocalEnv local;
+    local.process = workspace::process_environment();
+    local.dotenv = workspace::read_dotenv(loaded.ws, local.process);
+    return local;
+}
+
 meltano::Resolution resolve(const Loaded& loaded, const std::optional<std::string>& environment,
-                            const Options& options) {
+                            const std::optional<LocalEnv>& local) {
     meltano::ResolveOptions resolve_options;
     resolve_options.environment = environment;
-    if (options.with_env) {
+    if (local) {
         resolve_options.with_env = true;
-        resolve_options.process_env = workspace::process_environment();
-        resolve_options.dotenv = workspace::read_dotenv(loaded.ws, resolve_options.process_env);
+        resolve_options.process_env = local->process;
+        resolve_options.dotenv = local->dotenv;
         if (!loaded.ws.project_root.empty()) {
             resolve_options.project_root = loaded.ws.project_root;
         }
@@ -111,15 +131,14 @@ meltano::Resolution resolve(const Loaded& loaded, const std::optional<std::strin
 /// from the process environment, then from `.env` ("null" in any case: no environment, which
 /// `no_environment` reports), else the default_environment setting, which
 /// MELTANO_DEFAULT_ENVIRONMENT (process, then `.env`) overrides.
-std::optional<std::string> default_environment(const Loaded& loaded, const Options& options, bool& no_environment) {
+std::optional<std::string> default_environment(const Loaded& loaded, const std::optional<LocalEnv>& local,
+                                               bool& no_environment) {
     no_environment = false;
-    if (!options.with_env) {
+    if (!local) {
         return loaded.load.project->default_environment;
     }
-    const auto process = workspace::process_environment();
-    const auto dotenv = workspace::read_dotenv(loaded.ws, process);
     auto variable = [&](const std::string& name) -> std::optional<std::string> {
-        for (const auto* source : {&process, &dotenv}) {
+        for (const auto* source : {&local->process, &local->dotenv}) {
             if (auto found = source->find(name); found != source->end() && !found->second.empty()) {
                 return found->second;
             }
@@ -155,6 +174,7 @@ int run_list(const Options& options) {
 
 int run_show(const Options& options) {
     auto loaded = load(options, options.rev);
+    const auto local = local_env(loaded, options);
     std::optional<std::string> environment;
     std::vector<std::string> plugins = options.positionals;
     if (!plugins.empty()) {
@@ -162,13 +182,13 @@ int run_show(const Options& options) {
         plugins.erase(plugins.begin());
     } else {
         bool no_environment = false;
-        environment = default_environment(loaded, options, no_environment);
+        environment = default_environment(loaded, local, no_environment);
         if (!environment && !no_environment) {
             throw Error("no environment given and the project has no default_environment",
                         {"name one: git dataops env show <environment>"});
         }
     }
-    auto resolution = resolve(loaded, environment, options);
+    auto resolution = resolve(loaded, environment, local);
     for (const auto& name : plugins) {
         bool known = std::any_of(resolution.plugins.begin(), resolution.plugins.end(), [&](const auto& p) {
             return p.name == name || (p.mapper && *p.mapper == name);
@@ -210,12 +230,14 @@ int run_diff(const Options& options) {
     auto [rev_a, env_a] = split_side(options.positionals[0], options.rev);
     auto [rev_b, env_b] = split_side(options.positionals[1], options.rev);
     auto loaded_a = load(options, rev_a);
-    auto resolution_a = resolve(loaded_a, env_a, options);
+    const auto local_a = local_env(loaded_a, options);
+    auto resolution_a = resolve(loaded_a, env_a, local_a);
     std::optional<Loaded> loaded_b;
     if (rev_b != rev_a) {
         loaded_b.emplace(load(options, rev_b));
     }
-    auto resolution_b = resolve(loaded_b ? *loaded_b : loaded_a, env_b, options);
+    auto resolution_b =
+        resolve(loaded_b ? *loaded_b : loaded_a, env_b, loaded_b ? local_env(*loaded_b, options) : local_a);
     auto changes = report::compare(resolution_a, resolution_b);
     report::DiffSide a{options.positionals[0], &resolution_a, loaded_a.ws.source->commit()};
     report::DiffSide b{options.positionals[1], &resolution_b,
