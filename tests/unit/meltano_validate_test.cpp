@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <sched.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +14,7 @@
 #include <dataops/git/file_source.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/validate.hpp>
+#include <dataops/util/parallel.hpp>
 
 #include "support/fixtures.hpp"
 #include "support/project_dir.hpp"
@@ -808,4 +811,136 @@ TEST_CASE("environments validated side by side report what each one finds, in th
             CHECK(again.diagnostics[i].line == first.diagnostics[i].line);
         }
     }
+}
+
+namespace {
+
+/// Runs `body` with the calling thread (and so every thread it starts) confined to one core:
+/// util::hardware_threads() then answers 1 and every parallel_for runs on the caller.
+template <typename Body>
+auto on_one_core(const Body& body) {
+    cpu_set_t before;
+    CPU_ZERO(&before);
+    REQUIRE(sched_getaffinity(0, sizeof(before), &before) == 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &before)) {
+        ++first;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    REQUIRE(sched_setaffinity(0, sizeof(one), &one) == 0);
+    struct Restore {
+        cpu_set_t mask;
+        ~Restore() { sched_setaffinity(0, sizeof(mask), &mask); }
+    } restore{before};
+    return body();
+}
+
+std::vector<std::string> described(const Diagnostics& diagnostics) {
+    std::vector<std::string> out;
+    for (const auto& d : diagnostics) {
+        out.push_back(fmt::format("{}:{}:{}: {} [{}] {} ({}, {}) hint: {}", d.file, d.line, d.column,
+                                  d.severity == Severity::error ? "error" : "warning", d.code,
+                                  d.message, d.environment.value_or("-"), d.plugin.value_or("-"),
+                                  d.hint));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a big project with findings everywhere validates the same on one core and on several",
+          "[validate]") {
+    if (dataops::util::hardware_threads() < 2) {
+        WARN("one core only: the side-by-side loading and validation cannot be compared");
+        return;
+    }
+    // 120 plugins over the main file and two included files, 8 environments: past every
+    // threshold for loading and validating side by side, with findings of the loader (shapes,
+    // duplicates, names), of the resolutions and of the configuration checks in each part.
+    auto plugin = [](int i) {
+        std::string y = fmt::format("  - name: tap-{}\n", i);
+        y += i % 17 == 3 ? std::string("    namespace: [not, a, string]\n")
+                         : fmt::format("    namespace: tap_{}\n", i);
+        y += "    settings: [{name: port, kind: integer}, {name: password, kind: password}, "
+             "{name: schema}]\n";
+        y += fmt::format("    config: {{port: {}, schema: s{}", i % 11 == 0 ? "'x'" : "5000", i);
+        if (i % 13 == 5) {
+            y += ", password: hunter2";
+        }
+        if (i % 7 == 2) {
+            y += ", prot: 1";
+        }
+        y += "}\n";
+        if (i % 19 == 4) {
+            y += "    env: [not, a, mapping]\n";
+        }
+        return y;
+    };
+    auto environment = [](int e, int from, int to) {
+        std::string y = fmt::format("- name: e{}\n", e);
+        if (e == 5) {
+            y += "  colour: blue\n";
+        }
+        y += "  config:\n    plugins:\n      extractors:\n";
+        for (int i = from; i < to; ++i) {
+            if ((i + e) % 3 != 0) {
+                continue;
+            }
+            y += fmt::format("      - name: tap-{}\n        config: {{schema: '${{SCHEMA_{}}}'", i, e);
+            if (i % 23 == e) {
+                y += ", pasword: x";
+            }
+            if (i % 29 == e) {
+                y += ", password: literal";
+            }
+            y += "}\n";
+        }
+        y += fmt::format("      - name: tap-typo-{}\n", e);
+        if (e % 2 == 0) {
+            y += fmt::format("      - name: tap-{}\n", from);
+        }
+        y += fmt::format("  env: {{SCHEMA_{}: '', TAP_{}_PASSWORD: plain}}\n", e, from);
+        return y;
+    };
+    std::string main = "default_environment: e0\ninclude_paths: ['conf/*.yml']\nplugins:\n"
+                       "  extractors:\n";
+    for (int i = 0; i < 40; ++i) {
+        main += plugin(i);
+    }
+    main += "  - name: tap-3\n  - pip_url: nameless\n  - [not, a, mapping]\n  - name: 'bad:name'\n";
+    main += "environments:\n";
+    for (int e = 0; e < 4; ++e) {
+        main += environment(e, 0, 120);
+    }
+    main += environment(1, 0, 10);  // a duplicate environment
+    ProjectDir dir;
+    dir.write("meltano.yml", main);
+    for (int part = 0; part < 2; ++part) {
+        std::string y = "plugins:\n  extractors:\n";
+        for (int i = 40 + part * 40; i < 80 + part * 40; ++i) {
+            y += plugin(i);
+        }
+        y += "environments:\n";
+        for (int e = 4 + part * 2; e < 6 + part * 2; ++e) {
+            y += environment(e, 40 * part, 120);
+        }
+        dir.write(fmt::format("conf/part{}.yml", part), y);
+    }
+    ValidateOptions options;
+    options.strict = true;
+    const ValidationResult several = dir.validate(options);
+    const ValidationResult one = on_one_core([&] { return dir.validate(options); });
+    const auto expected = described(one.diagnostics);
+    // Findings from every stage, so the comparison below compares something.
+    for (const char* code : {"wrong-shape", "duplicate-plugin", "missing-name", "invalid-name",
+                             "unknown-key", "duplicate-environment", "unknown-plugin",
+                             "invalid-setting-value", "unknown-setting", "secret-in-git",
+                             "empty-expansion"}) {
+        INFO(code);
+        CHECK_FALSE(with_code(one, code).empty());
+    }
+    CHECK(one.environments == several.environments);
+    CHECK(described(several.diagnostics) == expected);
 }
