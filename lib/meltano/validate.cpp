@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -301,14 +302,17 @@ private:
     Diagnostics resolve_findings(const std::optional<std::string>& env, bool base,
                                  Diagnostics* request);
     void check_default_environment();
-    void check_environment_plugins(const Environment& env);
+    void check_environment_plugins(const Environment& env, Diagnostics& out);
     void check_jobs_and_schedules();
     void check_config(const yaml::NodeRef& config, std::size_t index,
-                      const std::optional<std::string>& env);
+                      const std::optional<std::string>& env, Diagnostics& out);
     void check_env_block(const std::vector<EnvEntry>& block,
-                         const std::optional<std::string>& env);
+                         const std::optional<std::string>& env, Diagnostics& out);
+    void check_environment_config(const Environment& env, Diagnostics& out);
+    void check_base_config(Diagnostics& out);
     void report_secret(const yaml::NodeRef& value, const SettingDefinition& def,
-                       std::size_t index, const std::optional<std::string>& env);
+                       std::size_t index, const std::optional<std::string>& env,
+                       Diagnostics& out);
     std::string suggestion(PluginType type, const std::string& name);
     void adjust_missing_parent(Diagnostic& d, const Plugin& plugin);
     std::optional<std::size_t> index_of(const ResolvedPlugin& rp) const {
@@ -716,7 +720,7 @@ void Validator::adjust_missing_parent(Diagnostic& d, const Plugin& plugin) {
                          near.empty() ? std::string() : near + " ", plugin.name);
 }
 
-void Validator::check_environment_plugins(const Environment& env) {
+void Validator::check_environment_plugins(const Environment& env, Diagnostics& out) {
     for (const auto& pc : env.plugins) {
         if (pc.duplicate || p_.find_plugin(pc.type, pc.name) != nullptr) {
             continue;
@@ -738,7 +742,7 @@ void Validator::check_environment_plugins(const Environment& env) {
             }
             if (other == nullptr && !it->second.empty() && pc.type == PluginType::mappers) {
                 const Plugin* mapping = it->second.front();
-                out_.push_back(diagnostic_at(
+                out.push_back(diagnostic_at(
                     "unknown-plugin", Severity::error,
                     fmt::format("environment '{}' configures mapper '{}', which is not defined",
                                 env.name, pc.name),
@@ -751,7 +755,7 @@ void Validator::check_environment_plugins(const Environment& env) {
             }
         }
         if (other != nullptr) {
-            out_.push_back(diagnostic_at(
+            out.push_back(diagnostic_at(
                 "wrong-plugin-type", Severity::error,
                 fmt::format("environment '{}' configures '{}' as {}, but it is {}", env.name,
                             pc.name, with_article(singular),
@@ -771,7 +775,7 @@ void Validator::check_environment_plugins(const Environment& env) {
                                           "entry",
                                           consequence, singular, pc.name, type_name)
                             : hint;
-        out_.push_back(diagnostic_at("unknown-plugin", Severity::error,
+        out.push_back(diagnostic_at("unknown-plugin", Severity::error,
                             fmt::format("environment '{}' configures {} '{}', which is not defined",
                                         env.name, singular, pc.name),
                             pos, std::move(hint), env.name, pc.name));
@@ -917,7 +921,8 @@ void Validator::check_jobs_and_schedules() {
 }
 
 void Validator::report_secret(const yaml::NodeRef& value, const SettingDefinition& def,
-                              std::size_t index, const std::optional<std::string>& env) {
+                              std::size_t index, const std::optional<std::string>& env,
+                              Diagnostics& out) {
     auto literal = literal_scalar(value);
     if (!literal) {
         return;
@@ -931,7 +936,7 @@ void Validator::report_secret(const yaml::NodeRef& value, const SettingDefinitio
         }
     }
     const Position pos = position_of(*literal);
-    out_.push_back(diagnostic_at(
+    out.push_back(diagnostic_at(
         "secret-in-git", Severity::warning,
         fmt::format("sensitive setting '{}' of {} '{}' has a literal value in '{}'", def.name,
                     plugin_type_singular(plugin.type), plugin.name, pos.file),
@@ -947,7 +952,7 @@ void Validator::report_secret(const yaml::NodeRef& value, const SettingDefinitio
 }
 
 void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
-                             const std::optional<std::string>& env) {
+                             const std::optional<std::string>& env, Diagnostics& out) {
     if (!config || !config.is_mapping()) {
         return;
     }
@@ -990,7 +995,7 @@ void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
                 prefix.empty() ? std::string(k.text()) : prefix + "." + std::string(k.text());
             if (const SettingDefinition* def = definition_of(path)) {
                 if (def->sensitive) {
-                    report_secret(v, *def, index, env);
+                    report_secret(v, *def, index, env, out);
                 }
                 continue;
             }
@@ -1018,7 +1023,7 @@ void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
                                     "nothing)",
                                     plugin_type_singular(plugin.type), plugin.name, path);
             }
-            out_.push_back(diagnostic_at("unknown-setting", Severity::warning,
+            out.push_back(diagnostic_at("unknown-setting", Severity::warning,
                                 fmt::format("{} '{}' has no setting '{}'",
                                             plugin_type_singular(plugin.type), plugin.name, path),
                                 position_of(k), std::move(hint), env, plugin.name));
@@ -1027,13 +1032,39 @@ void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
 }
 
 void Validator::check_env_block(const std::vector<EnvEntry>& block,
-                                const std::optional<std::string>& env) {
+                                const std::optional<std::string>& env, Diagnostics& out) {
     for (const auto& entry : block) {
         auto it = sensitive_vars_.find(entry.name);
         if (it == sensitive_vars_.end() || !entry.value) {
             continue;
         }
-        report_secret(entry.value, *it->second.second, it->second.first, env);
+        report_secret(entry.value, *it->second.second, it->second.first, env, out);
+    }
+}
+
+void Validator::check_base_config(Diagnostics& out) {
+    for (std::size_t i = 0; i < p_.plugins.size(); ++i) {
+        if (!p_.plugins[i].duplicate) {
+            check_config(p_.plugins[i].config, i, std::nullopt, out);
+            check_env_block(p_.plugins[i].env, std::nullopt, out);
+        }
+    }
+    check_env_block(p_.env, std::nullopt, out);
+}
+
+void Validator::check_environment_config(const Environment& env, Diagnostics& out) {
+    check_env_block(env.env, env.name, out);
+    for (const auto& pc : env.plugins) {
+        if (pc.duplicate) {
+            continue;
+        }
+        const Plugin* plugin = p_.find_plugin(pc.type, pc.name);
+        if (plugin == nullptr) {
+            continue;
+        }
+        const auto index = static_cast<std::size_t>(plugin - p_.plugins.data());
+        check_config(pc.config, index, env.name, out);
+        check_env_block(pc.env, env.name, out);
     }
 }
 
@@ -1133,32 +1164,52 @@ std::vector<std::string> Validator::run() {
         }
     }
     // The environments resolve side by side (each resolution is independent and reads only the
-    // project and the infos above); their findings are merged in the environments' order.
+    // project and the infos above). Then their blocks and the base configuration are checked,
+    // side by side too: checked within each environment's task, they slowed the resolutions
+    // down by more than they took (the 2,000-plugin benchmark project, 85 -> 125 ms). The
+    // findings are merged in the order of a one-thread run.
     struct Outcome {
+        Diagnostics plugins;  ///< the environment's plugin entries
         Diagnostics request;
         Diagnostics found;
+        Diagnostics config;   ///< keys that configure nothing, secrets
     };
     std::vector<Outcome> outcomes(envs.size());
-    util::parallel_for(envs.size(), threads,
-                       [&](std::size_t k) {
-                           try {
-                               outcomes[k].found =
-                                   resolve_findings(envs[k]->name, false, &outcomes[k].request);
-                           } catch (...) {
-                               failures[k] = std::current_exception();
-                           }
-                       });
-    for (const auto& failure : failures) {
-        if (failure) {
-            std::rethrow_exception(failure);
+    Diagnostics base_config;
+    failures.assign(envs.size() + 1, nullptr);
+    auto run_tasks = [&](std::size_t n, const std::function<void(std::size_t)>& task) {
+        util::parallel_for(n, threads, [&](std::size_t k) {
+            try {
+                task(k);
+            } catch (...) {
+                failures[k] = std::current_exception();
+            }
+        });
+        for (const auto& failure : failures) {
+            if (failure) {
+                std::rethrow_exception(failure);
+            }
         }
-    }
+    };
+    run_tasks(envs.size(), [&](std::size_t k) {
+        check_environment_plugins(*envs[k], outcomes[k].plugins);
+        outcomes[k].found = resolve_findings(envs[k]->name, false, &outcomes[k].request);
+    });
+    run_tasks(envs.size() + 1, [&](std::size_t k) {
+        if (k == envs.size()) {
+            check_base_config(base_config);
+        } else {
+            check_environment_config(*envs[k], outcomes[k].config);
+        }
+    });
+    auto append = [&](Diagnostics& from) {
+        out_.insert(out_.end(), std::make_move_iterator(from.begin()),
+                    std::make_move_iterator(from.end()));
+    };
     for (std::size_t k = 0; k < envs.size(); ++k) {
         const Environment* e = envs[k];
-        check_environment_plugins(*e);
-        for (auto& d : outcomes[k].request) {
-            out_.push_back(std::move(d));
-        }
+        append(outcomes[k].plugins);
+        append(outcomes[k].request);
         for (auto& d : outcomes[k].found) {
             auto it = base_index.find(finding_key(d));
             if (it != base_index.end()) {
@@ -1182,30 +1233,11 @@ std::vector<std::string> Validator::run() {
             out_.push_back(std::move(d));
         }
     }
-
     // Keys that configure nothing, and secrets committed to git: the base configuration of every
     // plugin, then each validated environment's entries.
-    for (std::size_t i = 0; i < p_.plugins.size(); ++i) {
-        if (!p_.plugins[i].duplicate) {
-            check_config(p_.plugins[i].config, i, std::nullopt);
-            check_env_block(p_.plugins[i].env, std::nullopt);
-        }
-    }
-    check_env_block(p_.env, std::nullopt);
-    for (const Environment* e : envs) {
-        check_env_block(e->env, e->name);
-        for (const auto& pc : e->plugins) {
-            if (pc.duplicate) {
-                continue;
-            }
-            const Plugin* plugin = p_.find_plugin(pc.type, pc.name);
-            if (plugin == nullptr) {
-                continue;
-            }
-            const auto index = static_cast<std::size_t>(plugin - p_.plugins.data());
-            check_config(pc.config, index, e->name);
-            check_env_block(pc.env, e->name);
-        }
+    append(base_config);
+    for (auto& outcome : outcomes) {
+        append(outcome.config);
     }
     return validated;
 }
