@@ -349,8 +349,17 @@ struct Fixed {
     bool needs_no_orphans = false;
 };
 
-/// Per plugin, parallel to its defs (empty when none qualifies).
-using FixedResults = std::vector<std::vector<std::optional<Fixed>>>;
+/// What resolutions that share results across environments share.
+struct FixedResults {
+    /// Per plugin, parallel to its defs (empty when none qualifies).
+    std::vector<std::vector<std::optional<Fixed>>> plugins;
+    /// Every variable some prepared def reads (a leading '!' dropped) -> those defs, numbered
+    /// plugin by plugin from def_base: a resolution marks the defs whose variables it defines
+    /// from its few defined names, instead of probing every def's names (which made each
+    /// environment of a 2,000-plugin project walk 70,000 cold hashes).
+    std::unordered_map<std::string_view, std::vector<std::uint32_t>> readers;
+    std::vector<std::uint32_t> def_base;  ///< per plugin, then the total
+};
 
 /// Definitions made while preparing (defaults from a lock file, settings for configured keys
 /// nothing defines), each at a fixed address.
@@ -975,6 +984,8 @@ struct Ctx {
     const PreparedPlugin* pp = nullptr;
     /// The plugin's shared results (see Fixed), or nullptr.
     const std::vector<std::optional<Fixed>>* fixed = nullptr;
+    /// With shared results: Shared::marks from this plugin's first def on, else nullptr.
+    const char* marks = nullptr;
     const Plugin* plugin = nullptr;
     Ctx* parent = nullptr;
     const EnvironmentPluginConfig* env_cfg = nullptr;
@@ -1102,6 +1113,9 @@ struct Shared {
     /// Every name any variable layer (or the process env and .env, when consulted) defines: a
     /// setting none of whose variables is in here has nothing in the env and dotenv stores.
     NameSet defined;
+    /// With shared results (FixedResults::def_base numbering): 1 for each def some variable of
+    /// which `defined` holds.
+    std::vector<char> marks;
     /// The environment's `env:` when it references no variable (the same for every plugin).
     std::optional<EnvList> shared_env_level;
     std::vector<UndefinedVariable>* undefined = nullptr;
@@ -1244,6 +1258,9 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand);
 /// process environment or `.env`). The common answer is no, which the precomputed hashes tell
 /// without hashing or scanning a layer.
 bool any_variable_defined(const Ctx& c, std::uint32_t idx) {
+    if (c.marks != nullptr) {
+        return c.marks[idx] != 0;
+    }
     const std::uint32_t begin = c.pp->read_hash_begin[idx];
     const std::uint32_t end = c.pp->read_hash_begin[idx + 1];
     for (std::uint32_t k = begin; k < end; ++k) {
@@ -1951,7 +1968,8 @@ std::vector<std::pair<std::string, std::string>> invocation_env(Ctx& c, const Re
 /// nothing (a value that does not cast is reported by each resolution).
 std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                                                   const PreparedProject& prep) {
-    auto table = std::make_shared<FixedResults>(prep.plugins.size());
+    auto table = std::make_shared<FixedResults>();
+    table->plugins.resize(prep.plugins.size());
     static const ResolveOptions no_options;
     Shared shared;
     shared.project = &project;
@@ -1961,6 +1979,23 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
     shared.undefined = &undefined;
     shared.undefined_seen = &undefined_seen;
     std::deque<SettingDefinition> no_orphans;
+    table->def_base.reserve(prep.plugins.size() + 1);
+    std::uint32_t defs = 0;
+    for (const PreparedPlugin& pp : prep.plugins) {
+        table->def_base.push_back(defs);
+        for (std::uint32_t d = 0; d < pp.defs.size(); ++d, ++defs) {
+            for (std::string_view name : pp.env_names[d]) {
+                if (!name.empty() && name.front() == '!') {
+                    name.remove_prefix(1);
+                }
+                auto& readers = table->readers[name];
+                if (readers.empty() || readers.back() != defs) {
+                    readers.push_back(defs);
+                }
+            }
+        }
+    }
+    table->def_base.push_back(defs);
     // On one thread: worked out side by side, the 2,000-plugin benchmark project saved 6 ms
     // here and lost 20 ms in the resolutions that read the results (memory another thread
     // allocated).
@@ -1969,7 +2004,7 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
         if (!pp.prepared || pp.parent >= 0 || project.plugins[i].duplicate) {
             continue;
         }
-        std::vector<std::optional<Fixed>>& fixed = (*table)[i];
+        std::vector<std::optional<Fixed>>& fixed = table->plugins[i];
         Ctx c;
         c.shared = &shared;
         c.pp = &pp;
@@ -2180,28 +2215,44 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             count += options.process_env.size() + options.dotenv.size();
         }
         shared.defined.reserve(count);
-        for (const auto& [name, value] : shared.project_env) {
+        if (fixed) {
+            shared.marks.assign(fixed->def_base.back(), 0);
+        }
+        // Every defined name goes into the set, and with shared results also marks the defs
+        // that read it (any_variable_defined then reads one byte).
+        auto define = [&](std::string_view name) {
             shared.defined.insert(name);
+            if (!fixed) {
+                return;
+            }
+            if (auto it = fixed->readers.find(name); it != fixed->readers.end()) {
+                for (const std::uint32_t d : it->second) {
+                    shared.marks[d] = 1;
+                }
+            }
+        };
+        for (const auto& [name, value] : shared.project_env) {
+            define(name);
         }
         for (const auto& name : prepared->layer_names) {
-            shared.defined.insert(name);
+            define(name);
         }
         if (shared.environment) {
             for (const auto& e : shared.environment->env) {
-                shared.defined.insert(e.name);
+                define(e.name);
             }
             for (const auto& epc : shared.environment->plugins) {
                 for (const auto& e : epc.env) {
-                    shared.defined.insert(e.name);
+                    define(e.name);
                 }
             }
         }
         if (options.with_env) {
             for (const auto& [name, value] : options.process_env) {
-                shared.defined.insert(name);
+                define(name);
             }
             for (const auto& [name, value] : options.dotenv) {
-                shared.defined.insert(name);
+                define(name);
             }
         }
     }
@@ -2234,7 +2285,8 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         c.pp = &pp;
         c.prepared = prepared.get();
         if (fixed) {
-            c.fixed = &(*fixed)[i];
+            c.fixed = &fixed->plugins[i];
+            c.marks = shared.marks.data() + fixed->def_base[i];
         }
         c.plugin = &project.plugins[i];
         c.parent = pp.parent >= 0 ? &ctxs[static_cast<std::size_t>(pp.parent)] : nullptr;
