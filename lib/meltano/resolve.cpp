@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -349,15 +350,86 @@ struct Fixed {
     bool needs_no_orphans = false;
 };
 
+/// Which defs read a variable, by the hash of its name (PreparedPlugin::read_hashes): a
+/// resolution marks the defs whose variables it defines from its few defined names, instead of
+/// probing every def's names (which made each environment of a 2,000-plugin project walk
+/// 70,000 cold hashes). Two names with one hash share their defs: a def marked for a name it
+/// does not read is only looked up in the stores and found in none, as without the marks.
+class Readers {
+public:
+    /// `reads(visit)` calls visit(hash, def) for every variable of every def.
+    template <typename Reads>
+    void build(const Reads& reads) {
+        std::size_t total = 0;
+        reads([&](std::size_t, std::uint32_t) { ++total; });
+        std::size_t cap = 16;
+        while (cap < total * 2) {
+            cap *= 2;
+        }
+        hashes_.assign(cap, 0);
+        used_.assign(cap, 0);
+        begin_.assign(cap + 1, 0);
+        mask_ = cap - 1;
+        // Counted first, then filled: one block for every list, no allocation per name.
+        std::vector<std::uint32_t> slot_of;
+        slot_of.reserve(total);
+        reads([&](std::size_t hash, std::uint32_t) {
+            const std::size_t slot = place(hash);
+            slot_of.push_back(static_cast<std::uint32_t>(slot));
+            ++begin_[slot + 1];
+        });
+        for (std::size_t i = 0; i < cap; ++i) {
+            begin_[i + 1] += begin_[i];
+        }
+        defs_.resize(total);
+        std::vector<std::uint32_t> next(begin_.begin(), begin_.end() - 1);
+        std::size_t k = 0;
+        reads([&](std::size_t, std::uint32_t def) { defs_[next[slot_of[k++]]++] = def; });
+    }
+
+    /// The defs that read a variable with this name's hash.
+    std::span<const std::uint32_t> find(std::string_view name) const {
+        if (hashes_.empty()) {
+            return {};
+        }
+        const std::size_t hash = std::hash<std::string_view>{}(name);
+        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            if (!used_[i]) {
+                return {};
+            }
+            if (hashes_[i] == hash) {
+                return {defs_.data() + begin_[i], defs_.data() + begin_[i + 1]};
+            }
+        }
+    }
+
+private:
+    std::size_t place(std::size_t hash) {
+        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            if (!used_[i]) {
+                used_[i] = 1;
+                hashes_[i] = hash;
+                return i;
+            }
+            if (hashes_[i] == hash) {
+                return i;
+            }
+        }
+    }
+
+    std::vector<std::size_t> hashes_;
+    std::vector<char> used_;
+    std::vector<std::uint32_t> begin_;  ///< per slot, into defs_
+    std::vector<std::uint32_t> defs_;
+    std::size_t mask_ = 0;
+};
+
 /// What resolutions that share results across environments share.
 struct FixedResults {
     /// Per plugin, parallel to its defs (empty when none qualifies).
     std::vector<std::vector<std::optional<Fixed>>> plugins;
-    /// Every variable some prepared def reads (a leading '!' dropped) -> those defs, numbered
-    /// plugin by plugin from def_base: a resolution marks the defs whose variables it defines
-    /// from its few defined names, instead of probing every def's names (which made each
-    /// environment of a 2,000-plugin project walk 70,000 cold hashes).
-    std::unordered_map<std::string_view, std::vector<std::uint32_t>> readers;
+    /// The defs that read each variable (see Readers), numbered plugin by plugin from def_base.
+    Readers readers;
     std::vector<std::uint32_t> def_base;  ///< per plugin, then the total
 };
 
@@ -1983,19 +2055,22 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
     std::uint32_t defs = 0;
     for (const PreparedPlugin& pp : prep.plugins) {
         table->def_base.push_back(defs);
-        for (std::uint32_t d = 0; d < pp.defs.size(); ++d, ++defs) {
-            for (std::string_view name : pp.env_names[d]) {
-                if (!name.empty() && name.front() == '!') {
-                    name.remove_prefix(1);
-                }
-                auto& readers = table->readers[name];
-                if (readers.empty() || readers.back() != defs) {
-                    readers.push_back(defs);
+        defs += static_cast<std::uint32_t>(pp.defs.size());
+    }
+    table->def_base.push_back(defs);
+    table->readers.build([&](const auto& visit) {
+        for (std::size_t i = 0; i < prep.plugins.size(); ++i) {
+            const PreparedPlugin& pp = prep.plugins[i];
+            if (pp.read_hash_begin.size() != pp.defs.size() + 1) {
+                continue;  // not prepared: no def of it is ever resolved
+            }
+            for (std::uint32_t d = 0; d < pp.defs.size(); ++d) {
+                for (std::uint32_t k = pp.read_hash_begin[d]; k < pp.read_hash_begin[d + 1]; ++k) {
+                    visit(pp.read_hashes[k], table->def_base[i] + d);
                 }
             }
         }
-    }
-    table->def_base.push_back(defs);
+    });
     // On one thread: worked out side by side, the 2,000-plugin benchmark project saved 6 ms
     // here and lost 20 ms in the resolutions that read the results (memory another thread
     // allocated).
@@ -2225,10 +2300,8 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             if (!fixed) {
                 return;
             }
-            if (auto it = fixed->readers.find(name); it != fixed->readers.end()) {
-                for (const std::uint32_t d : it->second) {
-                    shared.marks[d] = 1;
-                }
+            for (const std::uint32_t d : fixed->readers.find(name)) {
+                shared.marks[d] = 1;
             }
         };
         for (const auto& [name, value] : shared.project_env) {
