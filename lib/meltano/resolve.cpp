@@ -2516,6 +2516,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
     if (!options.on_plugin) {
         res.plugins.reserve(n);
     }
+    std::vector<const Result*> results;
     for (std::size_t i = 0; i < n; ++i) {
         const Plugin& plugin = project.plugins[i];
         if (plugin.duplicate) {
@@ -2536,8 +2537,11 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         out.prepared = prepared.get();
         out.index = i;
         out.settings.reserve(c.size());
+        // Each result's address: memoised results stay where they are, and a fixed result
+        // (not memoised) is not looked for twice.
+        results.resize(c.size());
         for (std::uint32_t d = 0; d < c.size(); ++d) {
-            get(c, d, true);
+            results[d] = &get(c, d, true);
         }
         // Every result of this plugin is final now: move them out rather than copy, except the
         // fixed ones, which every environment shares (copied only when values are asked for).
@@ -2545,7 +2549,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         for (std::uint32_t d = 0; d < c.size(); ++d) {
             const SettingDefinition& def = *c.def(d);
             const bool own = !c.full.empty() && c.full[d].has_value();
-            const Result& r = own ? *c.full[d] : get(c, d, true);
+            const Result& r = own ? *c.full[d] : *results[d];
             ResolvedSetting s;
             s.name = def.name;
             if (own) {
