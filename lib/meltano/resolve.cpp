@@ -2517,6 +2517,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         res.plugins.reserve(n);
     }
     std::vector<const Result*> results;
+    std::vector<std::string_view> shared_names;
     for (std::size_t i = 0; i < n; ++i) {
         const Plugin& plugin = project.plugins[i];
         if (plugin.duplicate) {
@@ -2546,9 +2547,17 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         // Every result of this plugin is final now: move them out rather than copy, except the
         // fixed ones, which every environment shares (copied only when values are asked for).
         const bool values = options.values || options.invocation_env;
+        const bool omit = fixed && !values && options.omit_shared_settings &&
+                          !(options.keep_all_settings && options.keep_all_settings(i));
+        shared_names.clear();
         for (std::uint32_t d = 0; d < c.size(); ++d) {
             const SettingDefinition& def = *c.def(d);
             const bool own = !c.full.empty() && c.full[d].has_value();
+            if (omit && !own) {
+                // Not memoised: the shared result (get() memoises everything else).
+                shared_names.emplace_back(def.name);
+                continue;
+            }
             const Result& r = own ? *c.full[d] : *results[d];
             ResolvedSetting s;
             s.name = def.name;
@@ -2581,6 +2590,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         if (options.invocation_env) {
             out.invocation_env = invocation_env(c, out);
         }
+        out.shared_settings = shared_names;
         out.diagnostics = std::move(c.diagnostics);
         if (options.on_plugin) {
             options.on_plugin(std::move(out));

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,15 @@ struct ResolveOptions {
     /// call shares them instead of computing them again. That costs about one resolution up
     /// front, which a single resolution does without.
     bool share_across_environments = false;
+    /// With share_across_environments and without values: leave out of ResolvedPlugin::settings
+    /// each setting whose result is the shared one, and list its name in
+    /// ResolvedPlugin::shared_settings instead. Such a result is the one the resolution with no
+    /// environment gives, findings included, so a caller that has seen that resolution (the
+    /// validator) need not look at it again: most settings of most plugins, in every
+    /// environment. `keep_all_settings(plugin index)`, when set, keeps every setting of the
+    /// plugins it says (those whose findings need all of them).
+    bool omit_shared_settings = false;
+    std::function<bool(std::size_t)> keep_all_settings;
     /// When set, each plugin is handed here as soon as it is resolved, in project order, instead
     /// of being kept in Resolution::plugins: a caller that looks at one plugin at a time never
     /// holds them all (a 2,000-plugin resolution is some 25 MiB). Its views stay valid during
@@ -125,6 +135,9 @@ struct ResolvedPlugin {
     /// environment a plugin block sees nothing, Meltano issue #7023). Sorted by name. Only filled
     /// when ResolveOptions::invocation_env is set.
     std::vector<std::pair<std::string, std::string>> invocation_env;
+    /// With ResolveOptions::omit_shared_settings: the settings left out of `settings`, whose
+    /// results are those of the resolution with no environment. Valid during on_plugin only.
+    std::span<const std::string_view> shared_settings;
     /// Failures Meltano reports for this plugin (it would refuse to run it).
     Diagnostics diagnostics;
     const Plugin* plugin = nullptr;

@@ -273,6 +273,10 @@ struct PluginInfo {
         return std::binary_search(base_set.begin(), base_set.end(), setting);
     }
     std::vector<std::vector<std::string>> groups;  ///< settings_group_validation
+    /// The findings of single settings in the resolution with no environment, by setting name:
+    /// an environment whose result for the setting is that one (ResolvedPlugin::
+    /// shared_settings) reproduces them without showing the setting.
+    std::vector<std::pair<std::string_view, Diagnostic>> setting_findings;
 };
 
 /// A finding of the resolution with no environment, and the validated environments that
@@ -360,6 +364,10 @@ ResolveOptions Validator::resolve_options(std::optional<std::string> environment
     // The findings ask only whether each setting has a value.
     ro.values = false;
     ro.share_across_environments = share_ && ro.environment.has_value();
+    // A shared setting's findings are the base resolution's (see PluginInfo::
+    // setting_findings); a settings group needs every setting.
+    ro.omit_shared_settings = ro.share_across_environments;
+    ro.keep_all_settings = [this](std::size_t i) { return !infos_[i].groups.empty(); };
     return ro;
 }
 
@@ -518,7 +526,18 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
         if (!index) {
             return;
         }
-        const PluginInfo& info = infos_[*index];
+        PluginInfo& info = infos_[*index];
+        // Settings the environment left as the base resolution has them: that resolution's
+        // findings of them, in this environment.
+        for (const std::string_view name : rp.shared_settings) {
+            for (const auto& [setting, finding] : info.setting_findings) {
+                if (setting == name) {
+                    Diagnostic d = finding;
+                    d.environment = env;
+                    found.push_back(std::move(d));
+                }
+            }
+        }
         // Only a finding needs the words (this runs for every plugin in every environment).
         const auto what = [&rp] {
             return fmt::format("{} '{}'", plugin_type_singular(rp.type), rp.name);
@@ -562,6 +581,9 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
                                 "default: define {}, or remove the value to keep the default",
                                 vars, refs.size() == 1 ? "is" : "are", vars),
                     env, rp.name));
+                if (!env) {
+                    info.setting_findings.emplace_back(s.definition->name, found.back());
+                }
             }
         }
         // settings_group_validation: at least one group must be fully set.

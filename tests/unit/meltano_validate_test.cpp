@@ -339,6 +339,53 @@ TEST_CASE("a base value that expands to empty and drops the setting's default is
                        "which drops its default");
 }
 
+TEST_CASE("a base value emptied by the plugin's own variable is found in every environment",
+          "[validate]") {
+    // The setting's result is shared by every environment that leaves the plugin alone, and
+    // the environments hand it to the validator only by name: its finding must still be found
+    // in each of them (once, without an environment), and in none that sets the value.
+    const std::string y = R"(plugins:
+  extractors:
+  - name: tap-x
+    namespace: tap_x
+    settings:
+    - name: start_date
+      value: '2020-01-01'
+    - name: host
+    env:
+      START: ''
+    config:
+      start_date: $START
+      host: h
+environments:
+- name: dev
+- name: staging
+  config:
+    plugins:
+      extractors:
+      - name: tap-x
+        config:
+          host: staging-h
+- name: prod
+)";
+    const auto all = validate_text(y);
+    const auto d = only(all, "empty-expansion");
+    CHECK(d.line == 12);
+    CHECK_FALSE(d.environment.has_value());
+    CHECK(d.message == "setting 'start_date' of extractor 'tap-x' expands to an empty value, "
+                       "which drops its default");
+    // Set in prod: found in dev and staging only, once for each.
+    std::string prod_sets = y;
+    prod_sets.replace(prod_sets.rfind("- name: prod"), std::string::npos,
+                      "- name: prod\n  config:\n    plugins:\n      extractors:\n"
+                      "      - name: tap-x\n        config:\n          start_date: '2021-01-01'\n");
+    const auto some = validate_text(prod_sets);
+    const auto found = with_code(some, "empty-expansion");
+    REQUIRE(found.size() == 2);
+    CHECK(found[0].environment == "dev");
+    CHECK(found[1].environment == "staging");
+}
+
 TEST_CASE("a setting set under its name and an alias with different values is an error",
           "[validate]") {
     const auto r = validate_text(kCustomTap + R"(environments:
