@@ -480,6 +480,11 @@ struct FixedResults {
     /// The defs that read each variable (see Readers), numbered plugin by plugin from def_base.
     Readers readers;
     std::vector<std::uint32_t> def_base;  ///< per plugin, then the total
+    /// Per def (def_base numbering): 1 when its shared result holds wherever no environment
+    /// layer defines one of its variables and the environment's block does not name it (no
+    /// references, no aliases, no need for a block without orphans). Those two bytes decide it
+    /// then, without reading the result or the definition.
+    std::vector<std::uint8_t> plain;
 };
 
 /// Definitions made while preparing (defaults from a lock file, settings for configured keys
@@ -1106,8 +1111,10 @@ struct Ctx {
     const PreparedPlugin* pp = nullptr;
     /// The plugin's shared results (see Fixed), or nullptr.
     const std::vector<std::optional<Fixed>>* fixed = nullptr;
-    /// With shared results: Shared::marks from this plugin's first def on, else nullptr.
+    /// With shared results: Shared::marks and FixedResults::plain from this plugin's first def
+    /// on, else nullptr.
     const char* marks = nullptr;
+    const std::uint8_t* plain = nullptr;
     const Plugin* plugin = nullptr;
     Ctx* parent = nullptr;
     const EnvironmentPluginConfig* env_cfg = nullptr;
@@ -1854,8 +1861,15 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     }
     // Fixed results are expanded and cast: a child plugin's unexpanded view of its parent's
     // values is always worked out.
-    if (expand && c.fixed && idx < c.fixed->size() && (*c.fixed)[idx] && fixed_applies(c, idx)) {
-        return (*c.fixed)[idx]->result;
+    if (expand && c.fixed && idx < c.fixed->size()) {
+        if (c.plain[idx] != 0) {
+            // fixed_applies, for a plain one.
+            if (c.marks[idx] == 0 && (c.env_named.empty() || c.env_named[idx] == 0)) {
+                return (*c.fixed)[idx]->result;
+            }
+        } else if ((*c.fixed)[idx] && fixed_applies(c, idx)) {
+            return (*c.fixed)[idx]->result;
+        }
     }
     const Shared& s = *c.shared;
     const SettingDefinition& def = *c.def(idx);
@@ -2112,6 +2126,7 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
         defs += static_cast<std::uint32_t>(pp.defs.size());
     }
     table->def_base.push_back(defs);
+    table->plain.assign(defs, 0);
     table->readers.build([&](const auto& visit) {
         for (std::size_t i = 0; i < prep.plugins.size(); ++i) {
             const PreparedPlugin& pp = prep.plugins[i];
@@ -2201,6 +2216,8 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             if (fixed.empty()) {
                 fixed.resize(pp.defs.size());
             }
+            table->plain[table->def_base[i] + d] = references.empty() && !extra && !object &&
+                                                   def.aliases.empty();
             fixed[d] = Fixed{std::move(r), std::move(references), extra || object};
         }
     }
@@ -2414,6 +2431,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         if (fixed) {
             c.fixed = &fixed->plugins[i];
             c.marks = shared.marks.data() + fixed->def_base[i];
+            c.plain = fixed->plain.data() + fixed->def_base[i];
         }
         c.plugin = &project.plugins[i];
         c.parent = pp.parent >= 0 ? &ctxs[static_cast<std::size_t>(pp.parent)] : nullptr;
@@ -2517,7 +2535,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         res.plugins.reserve(n);
     }
     std::vector<const Result*> results;
-    std::vector<std::string_view> shared_names;
+    std::vector<std::uint32_t> shared_indices;
     for (std::size_t i = 0; i < n; ++i) {
         const Plugin& plugin = project.plugins[i];
         if (plugin.duplicate) {
@@ -2549,15 +2567,16 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         const bool values = options.values || options.invocation_env;
         const bool omit = fixed && !values && options.omit_shared_settings &&
                           !(options.keep_all_settings && options.keep_all_settings(i));
-        shared_names.clear();
+        shared_indices.clear();
         for (std::uint32_t d = 0; d < c.size(); ++d) {
-            const SettingDefinition& def = *c.def(d);
             const bool own = !c.full.empty() && c.full[d].has_value();
             if (omit && !own) {
-                // Not memoised: the shared result (get() memoises everything else).
-                shared_names.emplace_back(def.name);
+                // Not memoised: the shared result (get() memoises everything else). Neither it
+                // nor its definition is read.
+                shared_indices.push_back(d);
                 continue;
             }
+            const SettingDefinition& def = *c.def(d);
             const Result& r = own ? *c.full[d] : *results[d];
             ResolvedSetting s;
             s.name = def.name;
@@ -2590,7 +2609,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         if (options.invocation_env) {
             out.invocation_env = invocation_env(c, out);
         }
-        out.shared_settings = shared_names;
+        out.shared_settings = shared_indices;
         out.diagnostics = std::move(c.diagnostics);
         if (options.on_plugin) {
             options.on_plugin(std::move(out));

@@ -75,7 +75,7 @@ struct ResolveOptions {
     /// front, which a single resolution does without.
     bool share_across_environments = false;
     /// With share_across_environments and without values: leave out of ResolvedPlugin::settings
-    /// each setting whose result is the shared one, and list its name in
+    /// each setting whose result is the shared one, and list it in
     /// ResolvedPlugin::shared_settings instead. Such a result is the one the resolution with no
     /// environment gives, findings included, so a caller that has seen that resolution (the
     /// validator) need not look at it again: most settings of most plugins, in every
@@ -136,8 +136,11 @@ struct ResolvedPlugin {
     /// when ResolveOptions::invocation_env is set.
     std::vector<std::pair<std::string, std::string>> invocation_env;
     /// With ResolveOptions::omit_shared_settings: the settings left out of `settings`, whose
-    /// results are those of the resolution with no environment. Valid during on_plugin only.
-    std::span<const std::string_view> shared_settings;
+    /// results are those of the resolution with no environment, as their places in the
+    /// `settings` of a resolution that leaves nothing out (the plugin's definition order; a
+    /// resolution with no environment lists the same settings first). Valid during on_plugin
+    /// only.
+    std::span<const std::uint32_t> shared_settings;
     /// Failures Meltano reports for this plugin (it would refuse to run it).
     Diagnostics diagnostics;
     const Plugin* plugin = nullptr;

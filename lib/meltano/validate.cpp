@@ -273,10 +273,10 @@ struct PluginInfo {
         return std::binary_search(base_set.begin(), base_set.end(), setting);
     }
     std::vector<std::vector<std::string>> groups;  ///< settings_group_validation
-    /// The findings of single settings in the resolution with no environment, by setting name:
-    /// an environment whose result for the setting is that one (ResolvedPlugin::
-    /// shared_settings) reproduces them without showing the setting.
-    std::vector<std::pair<std::string_view, Diagnostic>> setting_findings;
+    /// The findings of single settings in the resolution with no environment, by the setting's
+    /// place in its `settings`: an environment whose result for the setting is that one
+    /// (ResolvedPlugin::shared_settings) reproduces them without showing the setting.
+    std::vector<std::pair<std::uint32_t, Diagnostic>> setting_findings;
 };
 
 /// A finding of the resolution with no environment, and the validated environments that
@@ -529,9 +529,9 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
         PluginInfo& info = infos_[*index];
         // Settings the environment left as the base resolution has them: that resolution's
         // findings of them, in this environment.
-        for (const std::string_view name : rp.shared_settings) {
+        for (const std::uint32_t shared : rp.shared_settings) {
             for (const auto& [setting, finding] : info.setting_findings) {
-                if (setting == name) {
+                if (setting == shared) {
                     Diagnostic d = finding;
                     d.environment = env;
                     found.push_back(std::move(d));
@@ -582,7 +582,8 @@ void Validator::plugin_findings(const ResolvedPlugin& rp, const std::optional<st
                                 vars, refs.size() == 1 ? "is" : "are", vars),
                     env, rp.name));
                 if (!env) {
-                    info.setting_findings.emplace_back(s.definition->name, found.back());
+                    info.setting_findings.emplace_back(
+                        static_cast<std::uint32_t>(&s - rp.settings.data()), found.back());
                 }
             }
         }
