@@ -1162,24 +1162,31 @@ std::vector<std::string> Validator::run() {
     // The resolution with no environment, beside the results the environments will share.
     share_ = envs.size() > 1;
     prepare_infos();
-    Diagnostics base_found;
-    std::vector<std::exception_ptr> failures(std::max<std::size_t>(2, envs.size()));
-    util::parallel_for(share_ ? 2 : 1, threads, [&](std::size_t k) {
-        try {
-            if (k == 0) {
-                base_found = resolve_findings(std::nullopt, true, nullptr);
-            } else {
-                prepare_shared_results(p_);
+    // Runs task(k) for k in [0, n) side by side, then rethrows the first failure.
+    std::vector<std::exception_ptr> failures;
+    auto run_tasks = [&](std::size_t n, const std::function<void(std::size_t)>& task) {
+        failures.assign(n, nullptr);
+        util::parallel_for(n, threads, [&](std::size_t k) {
+            try {
+                task(k);
+            } catch (...) {
+                failures[k] = std::current_exception();
             }
-        } catch (...) {
-            failures[k] = std::current_exception();
+        });
+        for (const auto& failure : failures) {
+            if (failure) {
+                std::rethrow_exception(failure);
+            }
+        }
+    };
+    Diagnostics base_found;
+    run_tasks(share_ ? 2 : 1, [&](std::size_t k) {
+        if (k == 0) {
+            base_found = resolve_findings(std::nullopt, true, nullptr);
+        } else {
+            prepare_shared_results(p_);
         }
     });
-    for (const auto& failure : failures) {
-        if (failure) {
-            std::rethrow_exception(failure);
-        }
-    }
     for (auto& d : base_found) {
         std::string key = finding_key(d);
         if (base_index.emplace(std::move(key), base_findings.size()).second) {
@@ -1199,21 +1206,6 @@ std::vector<std::string> Validator::run() {
     };
     std::vector<Outcome> outcomes(envs.size());
     Diagnostics base_config;
-    failures.assign(envs.size() + 1, nullptr);
-    auto run_tasks = [&](std::size_t n, const std::function<void(std::size_t)>& task) {
-        util::parallel_for(n, threads, [&](std::size_t k) {
-            try {
-                task(k);
-            } catch (...) {
-                failures[k] = std::current_exception();
-            }
-        });
-        for (const auto& failure : failures) {
-            if (failure) {
-                std::rethrow_exception(failure);
-            }
-        }
-    };
     run_tasks(envs.size(), [&](std::size_t k) {
         check_environment_plugins(*envs[k], outcomes[k].plugins);
         outcomes[k].found = resolve_findings(envs[k]->name, false, &outcomes[k].request);
