@@ -2565,7 +2565,9 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         // Every result of this plugin is final now: move them out rather than copy, except the
         // fixed ones, which every environment shares (copied only when values are asked for).
         const bool values = options.values || options.invocation_env;
-        const bool omit = fixed && !values && options.omit_shared_settings &&
+        // (Only for a caller that takes each plugin as it comes: shared_settings views a buffer
+        // the next plugin reuses.)
+        const bool omit = fixed && !values && options.omit_shared_settings && options.on_plugin &&
                           !(options.keep_all_settings && options.keep_all_settings(i));
         shared_indices.clear();
         for (std::uint32_t d = 0; d < c.size(); ++d) {

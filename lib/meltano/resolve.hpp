@@ -74,8 +74,8 @@ struct ResolveOptions {
     /// call shares them instead of computing them again. That costs about one resolution up
     /// front, which a single resolution does without.
     bool share_across_environments = false;
-    /// With share_across_environments and without values: leave out of ResolvedPlugin::settings
-    /// each setting whose result is the shared one, and list it in
+    /// With share_across_environments, on_plugin and without values: leave out of
+    /// ResolvedPlugin::settings each setting whose result is the shared one, and list it in
     /// ResolvedPlugin::shared_settings instead. Such a result is the one the resolution with no
     /// environment gives, findings included, so a caller that has seen that resolution (the
     /// validator) need not look at it again: most settings of most plugins, in every
