@@ -547,7 +547,8 @@ thread_local Diagnostics* entry_diagnostics = nullptr;
 /// in order, on the calling thread. Exceptions are rethrown, the first entry's first.
 template <typename Parse, typename Merge>
 void parse_entries(std::size_t n, std::size_t work, const Parse& parse, const Merge& merge) {
-    // Below this many plugin entries a second thread costs more than it saves.
+    // Below this many plugin entries one thread does it (the validator's threshold for side by
+    // side resolutions; a plugin entry takes some 10 us to build, a thread 0.1 ms to start).
     constexpr std::size_t parallel_work = 64;
     std::vector<Diagnostics> diagnostics(n);
     std::vector<std::exception_ptr> failures(n);
@@ -584,8 +585,9 @@ private:
     void add(std::string code, Severity severity, std::string message, const Position& pos,
              std::string hint, std::optional<std::string> environment = std::nullopt,
              std::optional<std::string> plugin = std::nullopt) {
-        (entry_diagnostics != nullptr ? *entry_diagnostics : diags_).push_back(diagnostic_at(std::move(code), severity, std::move(message), pos, std::move(hint),
-                                       std::move(environment), std::move(plugin)));
+        Diagnostics& to = entry_diagnostics != nullptr ? *entry_diagnostics : diags_;
+        to.push_back(diagnostic_at(std::move(code), severity, std::move(message), pos,
+                                   std::move(hint), std::move(environment), std::move(plugin)));
     }
 
     const yaml::Document* parse_file(const std::string& path, const std::string& text);
