@@ -342,8 +342,8 @@ TEST_CASE("a base value that expands to empty and drops the setting's default is
 TEST_CASE("a base value emptied by the plugin's own variable is found in every environment",
           "[validate]") {
     // The setting's result is shared by every environment that leaves the plugin alone, and
-    // the environments hand it to the validator only by name: its finding must still be found
-    // in each of them (once, without an environment), and in none that sets the value.
+    // the environments hand it to the validator only by its place: its finding must still be
+    // found in each of them (once, without an environment), and in none that sets the value.
     const std::string y = R"(plugins:
   extractors:
   - name: tap-x
