@@ -77,7 +77,7 @@ class NameIndex {
 public:
     /// The first of equal names wins, as with unordered_map::emplace.
     void add(std::string_view name, std::uint32_t index) {
-        entries_.push_back(Entry{std::hash<std::string_view>{}(name), name, index});
+        entries_.push_back(Entry{hash_of(name), name, index});
     }
     void finish() {
         std::stable_sort(entries_.begin(), entries_.end(),
@@ -85,21 +85,18 @@ public:
         entries_.shrink_to_fit();
     }
     std::optional<std::uint32_t> find(std::string_view name) const {
-        const std::size_t hash = std::hash<std::string_view>{}(name);
-        auto it = std::lower_bound(entries_.begin(), entries_.end(), hash,
-                                   [](const Entry& e, std::size_t h) { return e.hash < h; });
-        for (; it != entries_.end() && it->hash == hash; ++it) {
-            if (it->name == name) {
-                return it->index;
+        std::optional<std::uint32_t> found;
+        each(name, [&](std::uint32_t index) {
+            if (!found) {
+                found = index;
             }
-        }
-        return std::nullopt;
+        });
+        return found;
     }
-    bool contains(std::string_view name) const { return find(name).has_value(); }
     /// visit(index) for every entry with this name, the first added first.
     template <typename Visit>
     void each(std::string_view name, const Visit& visit) const {
-        const std::size_t hash = std::hash<std::string_view>{}(name);
+        const std::size_t hash = hash_of(name);
         auto it = std::lower_bound(entries_.begin(), entries_.end(), hash,
                                    [](const Entry& e, std::size_t h) { return e.hash < h; });
         for (; it != entries_.end() && it->hash == hash; ++it) {
@@ -110,6 +107,10 @@ public:
     }
 
 private:
+    static std::size_t hash_of(std::string_view name) {
+        return std::hash<std::string_view>{}(name);
+    }
+
     struct Entry {
         std::size_t hash;
         std::string_view name;
@@ -1424,6 +1425,10 @@ bool in_environment_config(const Ctx& c, std::uint32_t idx) {
 /// Whether the prepared plugin's fixed result of a def (which must exist) is this
 /// resolution's: nothing the fixed result left out applies here.
 bool fixed_applies(const Ctx& c, std::uint32_t idx) {
+    if (c.plain[idx] != 0) {
+        // Decided by the marks alone, reading neither the result nor the definition.
+        return c.marks[idx] == 0 && (c.env_named.empty() || c.env_named[idx] == 0);
+    }
     const Fixed& fixed = *(*c.fixed)[idx];
     if (any_variable_defined(c, idx) || in_environment_config(c, idx)) {
         return false;
@@ -1861,15 +1866,9 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     }
     // Fixed results are expanded and cast: a child plugin's unexpanded view of its parent's
     // values is always worked out.
-    if (expand && c.fixed && idx < c.fixed->size()) {
-        if (c.plain[idx] != 0) {
-            // fixed_applies, for a plain one.
-            if (c.marks[idx] == 0 && (c.env_named.empty() || c.env_named[idx] == 0)) {
-                return (*c.fixed)[idx]->result;
-            }
-        } else if ((*c.fixed)[idx] && fixed_applies(c, idx)) {
-            return (*c.fixed)[idx]->result;
-        }
+    if (expand && c.fixed && idx < c.fixed->size() && (c.plain[idx] != 0 || (*c.fixed)[idx]) &&
+        fixed_applies(c, idx)) {
+        return (*c.fixed)[idx]->result;
     }
     const Shared& s = *c.shared;
     const SettingDefinition& def = *c.def(idx);
@@ -2579,7 +2578,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
                 continue;
             }
             const SettingDefinition& def = *c.def(d);
-            const Result& r = own ? *c.full[d] : *results[d];
+            const Result& r = *results[d];  // c.full[d] when own
             ResolvedSetting s;
             s.name = def.name;
             if (own) {
