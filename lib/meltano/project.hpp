@@ -236,7 +236,7 @@ struct PluginParent {
     bool on_cycle = false;
 };
 
-class PreparedProject;  // resolver caches, built on first use (resolve.cpp)
+class PreparedProject;  // resolver caches, built on first use (prepare.hpp)
 
 /// The merged project. Not copyable: NodeRefs point into the documents it owns.
 struct Project {
