@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <optional>
+#include <system_error>
 
 #include <dataops/git/file_source.hpp>
 #include <dataops/util/error.hpp>
@@ -108,12 +111,58 @@ std::vector<std::string> remote_urls(const git::Config& config, std::string_view
 
 namespace {
 
-/// URLs compare equal modulo a trailing slash and a trailing ".git".
+/// Whether `url` starts with `<scheme>://`, as git's is_url() decides.
+bool has_scheme(std::string_view url) {
+    const std::size_t end = url.find("://");
+    if (end == std::string_view::npos || end == 0 || !std::isalpha(static_cast<unsigned char>(url[0]))) {
+        return false;
+    }
+    return std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(end), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+    });
+}
+
+/// The path of a URL that git reads as a local repository (a `file://` URL, or no scheme and no
+/// ':' before the first '/', which would make it ssh's `host:path`), absolute from the current
+/// directory and with symbolic links resolved; nullopt for any other URL. The hook runs where
+/// git resolved relative paths itself (the top of the work tree, or $GIT_DIR when bare).
+std::optional<std::string> local_repository_path(std::string_view url) {
+    std::string_view path = url;
+    if (util::starts_with(url, "file://")) {
+        path = url.substr(7);
+    } else if (has_scheme(url)) {
+        return std::nullopt;
+    } else {
+        const std::size_t colon = url.find(':');
+        if (colon != std::string_view::npos && colon < url.find('/')) {
+            return std::nullopt;
+        }
+    }
+    if (path.empty()) {
+        return std::nullopt;
+    }
+    std::error_code error;
+    const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+    if (error) {
+        return std::nullopt;
+    }
+    const std::filesystem::path canonical = std::filesystem::weakly_canonical(absolute, error);
+    return (error ? absolute.lexically_normal() : canonical).string();
+}
+
+/// URLs compare equal modulo a trailing slash and a trailing ".git" (git tries `<path>.git` and
+/// `<path>/.git` for a local path too); a local repository's, however its path is spelt
+/// (relative, `file://`, through `..` or a symbolic link).
 std::string comparable_url(std::string url) {
+    if (auto local = local_repository_path(url)) {
+        url = std::move(*local);
+    }
     while (!url.empty() && url.back() == '/') {
         url.pop_back();
     }
-    if (util::ends_with(url, ".git")) {
+    if (util::ends_with(url, "/.git")) {
+        url.erase(url.size() - 5);
+    } else if (util::ends_with(url, ".git")) {
         url.erase(url.size() - 4);
     }
     return url;

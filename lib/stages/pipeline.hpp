@@ -49,7 +49,9 @@ std::vector<std::string> remote_urls(const git::Config& config, std::string_view
 
 /// The stage a push goes to: by remote name (when git pushed to a named remote), else by URL
 /// (when a URL was pushed to, or the remote name matches no stage), and by the remote ref
-/// (`refs/heads/<branch>`). nullptr when the push is outside the pipeline.
+/// (`refs/heads/<branch>`). nullptr when the push is outside the pipeline. URLs match modulo a
+/// trailing '/' or ".git"; local repositories by their real path, relative paths taken from the
+/// current directory (where git runs the hook, and resolved them).
 const Stage* match_push(const Pipeline& pipeline, const git::Config& config, std::string_view remote_name,
                         std::string_view remote_url, std::string_view remote_ref);
 

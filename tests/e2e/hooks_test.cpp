@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include <dataops/util/strings.hpp>
 
 #include "support/fixtures.hpp"
@@ -75,6 +77,18 @@ TEST_CASE("the pre-push hook lets a valid push through and blocks an unknown plu
         CHECK(to_prod.code == 0);
         CHECK_THAT(to_prod.err, Catch::Contains("warning:"));
         CHECK(tip(p.repo, p.prod) == p.repo.git({"rev-parse", "HEAD"}).out.substr(0, 40));
+    }
+    SECTION("pushing to the stage's repository by another spelling of its path is still that stage") {
+        const std::string relative =
+            std::filesystem::relative(p.staging, std::filesystem::canonical(p.repo.path())).string();
+        for (const std::string& url : {"file://" + p.staging, relative, p.staging + "/"}) {
+            auto spelt = p.repo.git({"push", url, "main"}, {}, false);
+            INFO(url << "\n" << describe(spelt));
+            CHECK(spelt.code != 0);
+            CHECK_THAT(spelt.err, Catch::Contains("for environment 'staging'"));
+            CHECK_THAT(spelt.err, Catch::Contains("[unknown-plugin]"));
+        }
+        CHECK(tip(p.repo, p.staging) == before);
     }
     SECTION("--no-verify and DATAOPS_SKIP=1 bypass the check") {
         RunOptions skip;

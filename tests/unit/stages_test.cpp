@@ -1,7 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include <dataops/stages/pipeline.hpp>
 #include <dataops/util/error.hpp>
+
+#include "support/temp_repo.hpp"
 
 using namespace dataops;
 
@@ -76,6 +80,31 @@ TEST_CASE("a push is mapped to its stage by remote name or URL and by branch", "
     SECTION("a remote outside the pipeline matches nothing") {
         CHECK(stages::match_push(pipeline, config, "origin", "/elsewhere", "refs/heads/main") == nullptr);
     }
+}
+
+TEST_CASE("a local repository matches its stage however its path is spelt", "[stages]") {
+    testing::TempDir dir;
+    const std::filesystem::path root = std::filesystem::canonical(dir.path());
+    std::filesystem::create_directories(root / "prod.git");
+    std::filesystem::create_directories(root / "other.git");
+    std::filesystem::create_directory_symlink(root / "prod.git", root / "link");
+    auto config = config_of({{"remote.prod.url", (root / "prod.git").string()}});
+    auto pipeline = stages::load_pipeline(config);
+    auto stage_of = [&](const std::string& url) {
+        const auto* stage = stages::match_push(pipeline, config, url, url, "refs/heads/main");
+        return stage ? stage->name : std::string("(none)");
+    };
+    CHECK(stage_of("file://" + (root / "prod.git").string()) == "prod");
+    CHECK(stage_of((root / "other.git" / ".." / "prod.git").string()) == "prod");
+    CHECK(stage_of((root / "prod").string()) == "prod");
+    CHECK(stage_of((root / "link").string()) == "prod");
+    CHECK(stage_of((root / "link" / "").string()) == "prod");
+    CHECK(stage_of((root / "other.git").string()) == "(none)");
+    // Relative paths are taken from the current directory, as git takes them.
+    const auto relative = std::filesystem::relative(root / "prod.git", std::filesystem::current_path());
+    CHECK(stage_of(relative.string()) == "prod");
+    // `host:path` is ssh even when such a directory exists here.
+    CHECK(stage_of("example.com:" + (root / "prod.git").string()) == "(none)");
 }
 
 TEST_CASE("dataops.project is read once, normalised and confined to the repository", "[stages]") {
