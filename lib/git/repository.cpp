@@ -1,5 +1,8 @@
 #include <dataops/git/repository.hpp>
 
+#include <algorithm>
+
+#include <dataops/git/config_cache.hpp>
 #include <dataops/git/discover.hpp>
 #include <dataops/git/revision_source.hpp>
 #include <dataops/process/process.hpp>
@@ -24,12 +27,21 @@ void check_config_answer(const process::Result& result) {
     }
 }
 
-/// `git config -z --list --show-scope`: "<scope>\0<key>[\n<value>]\0" per entry.
+/// `git config -z --list --show-scope --show-origin`: "<scope>\0<origin>\0<key>[\n<value>]\0" per
+/// entry.
+process::Options config_query(const std::string& cwd) {
+    auto options = git_options({"config", "-z", "--list", "--show-scope", "--show-origin"});
+    options.cwd = cwd;
+    return options;
+}
+
 struct ScopedConfig {
     Config config;
     /// The repository's own config file was read: the repository git found has one, as every
     /// repository made by `git init` or `git clone` does.
     bool local_format_version = false;
+    /// The files the entries came from ("file:<path>" origins), each once.
+    std::vector<std::string> files;
 };
 
 ScopedConfig parse_scoped(std::string_view text) {
@@ -38,20 +50,45 @@ ScopedConfig parse_scoped(std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         const std::size_t scope_end = text.find('\0', pos);
-        const std::size_t entry_end = scope_end == std::string_view::npos ? scope_end : text.find('\0', scope_end + 1);
+        const std::size_t origin_end =
+            scope_end == std::string_view::npos ? scope_end : text.find('\0', scope_end + 1);
+        const std::size_t entry_end =
+            origin_end == std::string_view::npos ? origin_end : text.find('\0', origin_end + 1);
         if (entry_end == std::string_view::npos) {
-            throw Error("cannot parse the output of 'git config -z --list --show-scope'");
+            throw Error(
+                "cannot parse the output of 'git config -z --list --show-scope --show-origin'");
         }
         const auto scope = text.substr(pos, scope_end - pos);
-        const auto entry = text.substr(scope_end + 1, entry_end - scope_end);  // with its NUL
+        const auto origin = text.substr(scope_end + 1, origin_end - scope_end - 1);
+        const auto entry = text.substr(origin_end + 1, entry_end - origin_end);  // with its NUL
         if (scope == "local" && util::starts_with(entry, "core.repositoryformatversion\n")) {
             scoped.local_format_version = true;
+        }
+        if (util::starts_with(origin, "file:")) {
+            const auto file = origin.substr(5);
+            if (std::find(scoped.files.begin(), scoped.files.end(), file) == scoped.files.end()) {
+                scoped.files.emplace_back(file);
+            }
         }
         plain += entry;
         pos = entry_end + 1;
     }
     scoped.config = Config::parse_z_list(plain);
     return scoped;
+}
+
+/// A saved answer (config_cache), or nullopt when there is none or it does not parse.
+std::optional<ScopedConfig> saved_answer(const Location& location,
+                                         const config_cache::Inputs& inputs) {
+    auto saved = config_cache::load(location, inputs);
+    if (!saved) {
+        return std::nullopt;
+    }
+    try {
+        return parse_scoped(*saved);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
 }
 
 /// Whether the configuration git read confirms a Location found in the file system: git found a
@@ -88,11 +125,18 @@ Config Repository::read_config_outside() {
 }
 
 Repository Repository::discover(const std::string& cwd, const LocationListener& on_location) {
-    // The configuration is needed in every case: git starts on it while we look at the files.
-    auto config_options = git_options({"config", "-z", "--list", "--show-scope"});
-    config_options.cwd = cwd;
-    process::Running config(config_options);
     std::optional<Location> found = locate_from_files(cwd);
+    // The configuration is needed in every case: from the cache when nothing it depends on has
+    // changed, else git starts on it while we go on.
+    std::optional<config_cache::Inputs> inputs;
+    std::optional<ScopedConfig> scoped;
+    if (found && (inputs = config_cache::inputs(*found))) {
+        scoped = saved_answer(*found, *inputs);
+    }
+    std::optional<process::Running> config;
+    if (!scoped) {
+        config.emplace(config_query(cwd));
+    }
     std::optional<process::Running> where;
     if (found) {
         if (on_location) {
@@ -102,10 +146,15 @@ Repository Repository::discover(const std::string& cwd, const LocationListener& 
         // Both questions at once: on two cores this costs about one git start-up, not two.
         where.emplace(location_query(cwd));
     }
-    auto settings = config.wait();
-    std::optional<ScopedConfig> scoped;
-    if (settings.exit_code == 0 || settings.exit_code == 1) {
-        scoped = parse_scoped(settings.out);
+    process::Result settings;
+    if (config) {
+        settings = config->wait();
+        if (settings.exit_code == 0 || settings.exit_code == 1) {
+            scoped = parse_scoped(settings.out);
+            if (inputs && settings.exit_code == 0 && settings.err.empty()) {
+                config_cache::save(*found, *inputs, scoped->files, settings.out);
+            }
+        }
     }
     Repository repo;
     if (found && scoped && confirms(*scoped)) {
@@ -120,7 +169,9 @@ Repository Repository::discover(const std::string& cwd, const LocationListener& 
             on_location(repo.location_);
         }
     }
-    check_config_answer(settings);
+    if (config) {
+        check_config_answer(settings);
+    }
     repo.config_ = std::move(scoped->config);
     return repo;
 }

@@ -9,8 +9,10 @@
 /// core.worktree, no core.bare=true); otherwise, and for GIT_DIR, GIT_WORK_TREE (`--work-tree`,
 /// which libgit2 1.5 refuses), bare repositories, safe.directory and the rest, from
 /// `git rev-parse`, started beside `git config`. The plain case costs one short-lived git
-/// process; the others two side by side (~1.3 ms each) instead of libgit2's ~8 ms start-up
-/// (measured: see BENCHMARKS.md), which matters because the pre-push hook runs on every push.
+/// process, and none while git's last answer still holds (config_cache.hpp: the configuration
+/// files and variables byte for byte unchanged); the others two side by side (~1.3 ms each)
+/// instead of libgit2's ~8 ms start-up (measured: see BENCHMARKS.md), which matters because the
+/// pre-push hook runs on every push.
 
 #include <functional>
 #include <memory>

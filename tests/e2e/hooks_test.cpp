@@ -381,4 +381,34 @@ TEST_CASE("the hook finds the repository without git rev-parse and reads the com
     CHECK_THAT(logged, Catch::Contains("config -z --list"));
     CHECK_THAT(logged, Catch::Contains("cat-file --batch"));
     CHECK_THAT(logged, !Catch::Contains("rev-parse"));
+
+    // The next push, with the configuration unchanged, reuses git's answer about it.
+    p.repo.write("../git.log", "");
+    auto again =
+        p.repo.run({p.repo.path() + "/.git/hooks/pre-push", "staging", p.staging}, options);
+    INFO(describe(again));
+    CHECK(again.code == 0);
+    CHECK_THAT(again.err, Catch::Contains("for environment 'staging' (push to staging/main)"));
+    CHECK(p.repo.read("../git.log") == "cat-file --batch\n");
+}
+
+TEST_CASE("a change to the pipeline's configuration counts at the next push", "[e2e][hooks]") {
+    Pipeline p;
+    p.repo.commit("typo in staging", {{"meltano.yml", with_typo_in("staging")}});
+    CHECK(p.repo.git({"push", "staging", "main"}, {}, false).code != 0);
+    // The stage now runs the prod environment, whose block has no typo.
+    p.repo.git({"config", "dataops.staging.environment", "prod"});
+    auto retargeted = p.repo.git({"push", "staging", "main"}, {}, false);
+    INFO(describe(retargeted));
+    CHECK(retargeted.code == 0);
+    CHECK_THAT(retargeted.err, Catch::Contains("for environment 'prod' (push to staging/main)"));
+    // And back, by an edit of the file itself.
+    p.repo.commit("another", {{"README", "x"}});
+    std::string config = p.repo.read(".git/config");
+    config.replace(config.find("environment = prod"), 18, "environment = staging");
+    p.repo.write(".git/config", config);
+    auto blocked = p.repo.git({"push", "staging", "main"}, {}, false);
+    INFO(describe(blocked));
+    CHECK(blocked.code != 0);
+    CHECK_THAT(blocked.err, Catch::Contains("for environment 'staging' (push to staging/main)"));
 }

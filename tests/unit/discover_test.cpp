@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,5 +273,129 @@ TEST_CASE("discovery leaves everything but the plain case to git rev-parse", "[g
         if (by_git) {
             CHECK(same(git::Repository::discover(other).location(), *by_git));
         }
+    }
+}
+
+TEST_CASE("git's answer about the configuration is reused until anything it depends on changes",
+          "[git][discover][config-cache]") {
+    Plain plain;
+    const TempRepo& repo = plain.repo;
+    dataops::testing::TempDir scratch;
+    const std::string home = scratch.path() + "/home";
+    fs::create_directories(home);
+    ScopedEnv home_variable("HOME", home);
+    ScopedEnv xdg("XDG_CONFIG_HOME", std::nullopt);
+    ScopedEnv global("GIT_CONFIG_GLOBAL", std::nullopt);
+    ScopedEnv system("GIT_CONFIG_NOSYSTEM", std::string("1"));
+    ScopedEnv switch_off("DATAOPS_CONFIG_CACHE", std::nullopt);
+    GitLog log(scratch.path());
+    const std::string start = repo.path() + "/sub";
+    // What one discovery asked git, and the value of dataops.probe it ended with.
+    auto discover = [&](const std::string& from) {
+        log.take();
+        auto found = git::Repository::discover(from);
+        const std::string ran = log.take();
+        return std::make_pair(ran.find("config -z --list") != std::string::npos,
+                              found.config().get("dataops.probe").value_or("(unset)"));
+    };
+    auto asked_git = std::make_pair(true, std::string("(unset)"));
+    auto from_cache = std::make_pair(false, std::string("(unset)"));
+
+    const auto first = git::Repository::discover(start);
+    log.take();
+    const auto second = git::Repository::discover(start);
+    CHECK(log.take().empty());  // not even `git rev-parse`
+    CHECK(second.config().entries() == first.config().entries());
+    CHECK(same(second.location(), first.location()));
+    struct stat cache {};
+    REQUIRE(::stat((repo.path() + "/.git/dataops-config-cache").c_str(), &cache) == 0);
+    CHECK((cache.st_mode & 0777) == 0600);  // the configuration may hold tokens
+
+    SECTION("the repository's own file") {
+        repo.git({"config", "dataops.probe", "local"});
+        CHECK(discover(start) == std::make_pair(true, std::string("local")));
+        CHECK(discover(start) == std::make_pair(false, std::string("local")));
+    }
+    SECTION("an edit that keeps the size and the time stamps of the file") {
+        repo.git({"config", "dataops.probe", "one"});
+        discover(start);
+        const std::string config = repo.path() + "/.git/config";
+        struct stat before {};
+        REQUIRE(::stat(config.c_str(), &before) == 0);
+        std::string text = repo.read(".git/config");
+        text.replace(text.find("= one"), 5, "= two");
+        std::ofstream(config, std::ios::trunc) << text;
+        const struct timespec times[2] = {before.st_atim, before.st_mtim};
+        REQUIRE(::utimensat(AT_FDCWD, config.c_str(), times, 0) == 0);
+        CHECK(discover(start) == std::make_pair(true, std::string("two")));
+    }
+    SECTION("the global files, and the variables that move them") {
+        std::ofstream(home + "/.gitconfig") << "[dataops]\n\tprobe = global\n";
+        CHECK(discover(start) == std::make_pair(true, std::string("global")));
+        CHECK(discover(start) == std::make_pair(false, std::string("global")));
+        fs::create_directories(home + "/.config/git");
+        std::ofstream(home + "/.config/git/config") << "[dataops]\n\tprobe = xdg\n";
+        CHECK(discover(start).first);
+        {
+            ScopedEnv moved("XDG_CONFIG_HOME", scratch.path() + "/xdg");
+            fs::create_directories(scratch.path() + "/xdg/git");
+            std::ofstream(scratch.path() + "/xdg/git/config") << "[dataops]\n\tprobe = moved\n";
+            fs::remove(home + "/.gitconfig");
+            CHECK(discover(start) == std::make_pair(true, std::string("moved")));
+            ScopedEnv named("GIT_CONFIG_GLOBAL", std::string("/dev/null"));
+            CHECK(discover(start) == asked_git);
+            CHECK(discover(start) == from_cache);
+        }
+        CHECK(discover(start) == std::make_pair(true, std::string("xdg")));
+    }
+    SECTION("`git -c`, in both of the forms git hands it on") {
+        {
+            ScopedEnv c("GIT_CONFIG_PARAMETERS", std::string("'dataops.probe'='c'"));
+            CHECK(discover(start) == std::make_pair(true, std::string("c")));
+            CHECK(discover(start) == std::make_pair(false, std::string("c")));
+        }
+        CHECK(discover(start) == asked_git);
+        ScopedEnv count("GIT_CONFIG_COUNT", std::string("1"));
+        ScopedEnv key("GIT_CONFIG_KEY_0", std::string("dataops.probe"));
+        ScopedEnv value("GIT_CONFIG_VALUE_0", std::string("env"));
+        CHECK(discover(start) == std::make_pair(true, std::string("env")));
+    }
+    SECTION("a file that includes others is read by git every time") {
+        // The condition follows the branch, which is no input of the cache.
+        repo.write("../extra.cfg", "[dataops]\n\tprobe = included\n");
+        repo.git({"config", "includeIf.onbranch:topic.path", repo.root() + "/extra.cfg"});
+        CHECK(discover(start) == asked_git);
+        CHECK(discover(start) == asked_git);
+        repo.git({"checkout", "-q", "-b", "topic"});
+        CHECK(discover(start) == std::make_pair(true, std::string("included")));
+        repo.write("../extra.cfg", "[dataops]\n\tprobe = edited\n");
+        CHECK(discover(start) == std::make_pair(true, std::string("edited")));
+    }
+    SECTION("a linked worktree has its own configuration, and its own answer") {
+        repo.git({"worktree", "add", "-q", repo.root() + "/linked"});
+        repo.git({"config", "extensions.worktreeConfig", "true"});
+        repo.git({"config", "--worktree", "dataops.probe", "linked"},
+                 in_dir(repo.root() + "/linked"));
+        CHECK(discover(repo.root() + "/linked") == std::make_pair(true, std::string("linked")));
+        CHECK(discover(start) == asked_git);
+        CHECK(discover(repo.root() + "/linked") == std::make_pair(false, std::string("linked")));
+        CHECK(discover(start) == from_cache);
+    }
+    SECTION("another git, a damaged cache, or DATAOPS_CONFIG_CACHE=0: git is asked") {
+        GitLog other(scratch.path() + "/other");
+        other.take();
+        git::Repository::discover(start);
+        CHECK_THAT(other.take(), Catch::Contains("config -z --list"));
+        std::ofstream(repo.path() + "/.git/dataops-config-cache", std::ios::trunc)
+            << "git-dataops config cache 1\n9";
+        git::Repository::discover(start);
+        CHECK_THAT(other.take(), Catch::Contains("config -z --list"));
+        git::Repository::discover(start);
+        CHECK(other.take().empty());
+        ScopedEnv off("DATAOPS_CONFIG_CACHE", std::string("0"));
+        git::Repository::discover(start);
+        CHECK_THAT(other.take(), Catch::Contains("config -z --list"));
+        git::Repository::discover(start);
+        CHECK_THAT(other.take(), Catch::Contains("config -z --list"));
     }
 }
