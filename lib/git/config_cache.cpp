@@ -173,6 +173,10 @@ std::optional<Inputs> inputs(const Location& location) {
     out.files.push_back(location.git_dir + "/config.worktree");
     std::string content;
     for (const auto& file : out.files) {
+        // A relative GIT_CONFIG_GLOBAL, HOME and the like: git reads it from where it moved to.
+        if (!util::starts_with(file, "/")) {
+            return std::nullopt;
+        }
         add_field(key, "file", file);
         switch (read_whole(file, content)) {
         case Read::absent:

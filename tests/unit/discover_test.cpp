@@ -346,6 +346,13 @@ TEST_CASE("git's answer about the configuration is reused until anything it depe
             CHECK(discover(start) == asked_git);
             CHECK(discover(start) == from_cache);
         }
+        {
+            // Relative to the top of the work tree, where git moves before reading it.
+            repo.write("global.cfg", "[dataops]\n\tprobe = relative\n");
+            ScopedEnv relative("GIT_CONFIG_GLOBAL", std::string("global.cfg"));
+            CHECK(discover(start) == std::make_pair(true, std::string("relative")));
+            CHECK(discover(start) == std::make_pair(true, std::string("relative")));
+        }
         CHECK(discover(start) == std::make_pair(true, std::string("xdg")));
     }
     SECTION("`git -c`, in both of the forms git hands it on") {
