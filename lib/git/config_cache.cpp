@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <utility>
 
@@ -244,7 +245,11 @@ void save(const Location& location, const Inputs& inputs, const std::vector<std:
     bytes += answer;
 
     const std::string path = cache_path(location);
-    const std::string temporary = fmt::format("{}.{}.tmp", path, ::getpid());
+    // A name no other process uses, even one with our pid in another pid namespace, and not the
+    // name of a file a killed run left behind (O_EXCL then refuses, and this run saves nothing).
+    const std::string temporary =
+        fmt::format("{}.{}.{}.tmp", path, ::getpid(),
+                    std::chrono::steady_clock::now().time_since_epoch().count());
     // Private: the global configuration may hold tokens its owner keeps unreadable to others.
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
