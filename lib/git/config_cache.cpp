@@ -1,19 +1,17 @@
 #include <dataops/git/config_cache.hpp>
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <utility>
 
-#include <dataops/process/process.hpp>
-#include <dataops/util/strings.hpp>
 #include <fmt/format.h>
+#include <dataops/process/process.hpp>
+#include <dataops/util/error.hpp>
+#include <dataops/util/files.hpp>
+#include <dataops/util/strings.hpp>
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else
 
@@ -36,39 +34,14 @@ void add_field(std::string& key, std::string_view tag, std::string_view text) {
     key += '\0';
 }
 
-enum class Read { ok, absent, unusable };
-
-/// The whole of a small regular file (following symbolic links, as git does). /dev/null, which
-/// GIT_CONFIG_GLOBAL often names, reads as empty; any other kind of file is unusable.
-Read read_whole(const std::string& path, std::string& out, std::size_t limit = kMaxBytes) {
-    out.clear();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return errno == ENOENT || errno == ENOTDIR ? Read::absent : Read::unusable;
+/// A configuration file's bytes, following symbolic links as git does. /dev/null, which
+/// GIT_CONFIG_GLOBAL often names, reads as empty.
+util::ReadStatus read_config_file(const std::string& path, std::string& out) {
+    if (path == "/dev/null") {
+        out.clear();
+        return util::ReadStatus::ok;
     }
-    struct stat st {};
-    Read result = Read::unusable;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        static_cast<std::size_t>(st.st_size) < limit) {
-        out.resize(static_cast<std::size_t>(st.st_size));
-        std::size_t done = 0;
-        while (done < out.size()) {
-            const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-            if (n <= 0) {
-                break;
-            }
-            done += static_cast<std::size_t>(n);
-        }
-        // A file that grew or shrank while we read is being written: no cache this time.
-        char extra = 0;
-        if (done == out.size() && ::read(fd, &extra, 1) == 0) {
-            result = Read::ok;
-        }
-    } else if (path == "/dev/null") {
-        result = Read::ok;
-    }
-    ::close(fd);
-    return result;
+    return util::read_regular_file(path, kMaxBytes, out);
 }
 
 bool mentions_include(std::string_view text) {
@@ -78,16 +51,11 @@ bool mentions_include(std::string_view text) {
            }) != text.end();
 }
 
-std::optional<std::string> variable(const char* name) {
-    const char* value = std::getenv(name);
-    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
-}
-
 /// The system file(s) git may read: $GIT_CONFIG_SYSTEM, else git's $(sysconfdir)/gitconfig -
 /// /etc/gitconfig for a git installed under /usr, $(prefix)/etc/gitconfig for one installed
 /// elsewhere (both, to be safe). save() refuses an answer naming a system file elsewhere.
 std::vector<std::string> system_files(const std::string& git) {
-    if (auto configured = variable("GIT_CONFIG_SYSTEM")) {
+    if (auto configured = process::getenv("GIT_CONFIG_SYSTEM")) {
         return {*configured};
     }
     std::vector<std::string> files{"/etc/gitconfig"};
@@ -109,12 +77,12 @@ std::vector<std::string> system_files(const std::string& git) {
 
 /// The global files: $GIT_CONFIG_GLOBAL, else the XDG file and ~/.gitconfig.
 std::vector<std::string> global_files() {
-    if (auto configured = variable("GIT_CONFIG_GLOBAL")) {
+    if (auto configured = process::getenv("GIT_CONFIG_GLOBAL")) {
         return {*configured};
     }
     std::vector<std::string> files;
-    const auto home = variable("HOME");
-    const auto xdg = variable("XDG_CONFIG_HOME");
+    const auto home = process::getenv("HOME");
+    const auto xdg = process::getenv("XDG_CONFIG_HOME");
     if (xdg && !xdg->empty()) {
         files.push_back(*xdg + "/git/config");
     } else if (home) {
@@ -133,7 +101,7 @@ bool same_file(const struct stat& a, const struct stat& b) {
 }  // namespace
 
 std::optional<Inputs> inputs(const Location& location) {
-    if (variable("DATAOPS_CONFIG_CACHE") == std::optional<std::string>("0")) {
+    if (process::getenv("DATAOPS_CONFIG_CACHE") == std::optional<std::string>("0")) {
         return std::nullopt;
     }
     const auto git = process::find_program("git");
@@ -179,13 +147,13 @@ std::optional<Inputs> inputs(const Location& location) {
             return std::nullopt;
         }
         add_field(key, "file", file);
-        switch (read_whole(file, content)) {
-        case Read::absent:
+        switch (read_config_file(file, content)) {
+        case util::ReadStatus::absent:
             key += "-\n";
             break;
-        case Read::unusable:
+        case util::ReadStatus::unusable:
             return std::nullopt;
-        case Read::ok:
+        case util::ReadStatus::ok:
             if (mentions_include(content)) {
                 return std::nullopt;
             }
@@ -202,7 +170,8 @@ std::optional<Inputs> inputs(const Location& location) {
 
 std::optional<std::string> load(const Location& location, const Inputs& inputs) {
     std::string saved;
-    if (read_whole(cache_path(location), saved, 4 * kMaxBytes) != Read::ok) {
+    if (util::read_regular_file(cache_path(location), 4 * kMaxBytes, saved) !=
+        util::ReadStatus::ok) {
         return std::nullopt;
     }
     const std::string header = fmt::format("{}{}\n", kMagic, inputs.key.size());
@@ -244,28 +213,11 @@ void save(const Location& location, const Inputs& inputs, const std::vector<std:
     bytes += inputs.key;
     bytes += answer;
 
-    const std::string path = cache_path(location);
-    // A name no other process uses, even one with our pid in another pid namespace, and not the
-    // name of a file a killed run left behind (O_EXCL then refuses, and this run saves nothing).
-    const std::string temporary =
-        fmt::format("{}.{}.{}.tmp", path, ::getpid(),
-                    std::chrono::steady_clock::now().time_since_epoch().count());
     // Private: the global configuration may hold tokens its owner keeps unreadable to others.
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return;
-    }
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n <= 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    const bool written = ::close(fd) == 0 && done == bytes.size();
-    if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) {
-        ::unlink(temporary.c_str());
+    try {
+        util::write_atomically(cache_path(location), bytes, 0600);
+    } catch (const Error&) {
+        // Best effort: a git directory we cannot write keeps no cache.
     }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include <dataops/util/error.hpp>
+#include <dataops/util/files.hpp>
 #include <dataops/util/strings.hpp>
 
 namespace dataops::git {
@@ -34,22 +35,14 @@ std::string child(const std::string& dir, const char* name) {
     return dir == "/" ? std::string("/") + name : dir + "/" + name;
 }
 
-/// A small regular file's bytes (nullopt: missing, not a regular file, too big, unreadable).
+/// A small regular file's bytes (nullopt: missing, not a regular file, a symbolic link, too big,
+/// unreadable).
 std::optional<std::string> read_small_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
+    std::string text;
+    if (util::read_regular_file(path, std::size_t{1} << 20, text, false) != util::ReadStatus::ok) {
         return std::nullopt;
     }
-    struct stat st {};
-    std::optional<std::string> out;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (1 << 20)) {
-        std::string data(static_cast<std::size_t>(st.st_size), '\0');
-        if (::read(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size())) {
-            out = std::move(data);
-        }
-    }
-    ::close(fd);
-    return out;
+    return text;
 }
 
 /// Without its trailing CR and LF characters, as git reads a gitfile or a commondir file.

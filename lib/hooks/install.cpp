@@ -100,38 +100,6 @@ std::optional<int> our_version(const std::string& content) {
     return std::nullopt;
 }
 
-void write_atomically(const std::string& path, const std::string& content, unsigned mode) {
-    std::string temp = path + ".dataops-tmp-XXXXXX";
-    int fd = ::mkstemp(temp.data());
-    if (fd < 0) {
-        throw Error(fmt::format("cannot create a file beside '{}': {}", path, std::strerror(errno)));
-    }
-    std::size_t written = 0;
-    while (written < content.size()) {
-        ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int saved = errno;
-            ::close(fd);
-            ::unlink(temp.c_str());
-            throw Error(fmt::format("cannot write '{}': {}", temp, std::strerror(saved)));
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
-        int saved = errno;
-        ::unlink(temp.c_str());
-        throw Error(fmt::format("cannot write '{}': {}", temp, std::strerror(saved)));
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        int saved = errno;
-        ::unlink(temp.c_str());
-        throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(saved)));
-    }
-}
-
 InstallOutcome install(const HookTarget& target, const std::string& binary, const InstallOptions& options) {
     if (target.hooks_path_scope && (*target.hooks_path_scope == "global" || *target.hooks_path_scope == "system") &&
         !options.allow_shared_hooks_path) {
@@ -174,7 +142,7 @@ InstallOutcome install(const HookTarget& target, const std::string& binary, cons
             outcome = InstallOutcome::chained;
         }
     }
-    write_atomically(target.path, content, 0755);
+    util::write_atomically(target.path, content, 0755);
     return outcome;
 }
 

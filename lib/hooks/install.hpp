@@ -72,8 +72,4 @@ struct Status {
 };
 Status status(const HookTarget& target, const std::string& binary);
 
-/// Write `content` to `path` atomically (temporary file in the same directory, then rename),
-/// with the given mode. Throws dataops::Error.
-void write_atomically(const std::string& path, const std::string& content, unsigned mode);
-
 }  // namespace dataops::hooks
