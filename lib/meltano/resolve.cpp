@@ -16,6 +16,7 @@
 
 #include <dataops/meltano/prepare.hpp>
 #include <dataops/meltano/values.hpp>
+#include <dataops/util/strings.hpp>
 
 namespace dataops::meltano {
 
@@ -618,20 +619,8 @@ std::optional<std::string> non_extra_var(Ctx& c, std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<std::string> trimmed(const std::string& s) {
-    std::size_t b = 0;
-    std::size_t e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) {
-        ++b;
-    }
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) {
-        --e;
-    }
-    return s.substr(b, e - b);
-}
-
 std::optional<Json> python_int(const std::string& text) {
-    std::string t = *trimmed(text);
+    const std::string t = util::trim(text);
     std::string digits;
     std::size_t i = 0;
     if (!t.empty() && (t[0] == '+' || t[0] == '-')) {
@@ -666,7 +655,7 @@ std::optional<Json> python_int(const std::string& text) {
 }
 
 std::optional<Json> python_decimal(const std::string& text) {
-    std::string t = *trimmed(text);
+    const std::string t = util::trim(text);
     std::string cleaned;
     for (char ch : t) {
         if (ch != '_') {
