@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
 #include <dataops/meltano/values.hpp>
@@ -164,7 +166,7 @@ void flatten_into(FlatConfig& out, const yaml::NodeRef& mapping, std::string_vie
         std::size_t path_len;
     };
     std::string path;
-    std::vector<Frame> stack{Frame{mapping, 0, 0}};
+    boost::container::small_vector<Frame, 8> stack{Frame{mapping, 0, 0}};
     while (!stack.empty()) {
         Frame& f = stack.back();
         if (f.next >= f.node.size()) {

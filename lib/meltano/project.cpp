@@ -191,22 +191,43 @@ std::string plugin_key(PluginType type, std::string_view name) {
     return key;
 }
 
+namespace {
+
+/// The entry of `index` under plugin_key(type, name), built on the stack when it is short.
+const std::size_t* find_plugin_key(const KeyIndex& index, PluginType type, std::string_view name) {
+    const std::string_view type_name = plugin_type_name(type);
+    std::array<char, 96> buffer{};
+    const std::size_t size = type_name.size() + 1 + name.size();
+    KeyIndex::const_iterator it;
+    if (size <= buffer.size()) {
+        std::copy(type_name.begin(), type_name.end(), buffer.begin());
+        buffer[type_name.size()] = '\0';
+        std::copy(name.begin(), name.end(), buffer.begin() + type_name.size() + 1);
+        it = index.find(std::string_view(buffer.data(), size));
+    } else {
+        it = index.find(plugin_key(type, name));
+    }
+    return it == index.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 const EnvironmentPluginConfig* Environment::find_plugin(PluginType type,
                                                         std::string_view plugin_name) const {
-    auto it = plugin_index.find(plugin_key(type, plugin_name));
-    return it == plugin_index.end() ? nullptr : &plugins[it->second];
+    const std::size_t* at = find_plugin_key(plugin_index, type, plugin_name);
+    return at ? &plugins[*at] : nullptr;
 }
 
 Project::Project() = default;
 Project::~Project() = default;
 
 const Plugin* Project::find_plugin(PluginType type, std::string_view plugin_name) const {
-    auto it = plugin_index.find(plugin_key(type, plugin_name));
-    return it == plugin_index.end() ? nullptr : &plugins[it->second];
+    const std::size_t* at = find_plugin_key(plugin_index, type, plugin_name);
+    return at ? &plugins[*at] : nullptr;
 }
 
 const Environment* Project::find_environment(std::string_view env_name) const {
-    auto it = environment_index.find(std::string(env_name));
+    auto it = environment_index.find(env_name);
     return it == environment_index.end() ? nullptr : &environments[it->second];
 }
 

@@ -27,6 +27,15 @@
 
 namespace dataops::meltano {
 
+/// A name -> position index searched with a string_view: the resolver and the validator look a
+/// plugin up in every environment, and a key built as a std::string for each lookup was an
+/// allocation per plugin and environment ("extractors\0tap-..." is past the inline 15 bytes).
+struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using KeyIndex = std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>>;
+
 /// Meltano's plugin types, in Meltano's own order (the order plugins are listed in).
 /// `mappings` is internal: one entry per item of a mapper's `mappings:` list.
 enum class PluginType : std::uint8_t {
@@ -178,7 +187,7 @@ struct Environment {
     const EnvironmentPluginConfig* find_plugin(PluginType type, std::string_view name) const;
 
     /// Index "type\0name" -> position in `plugins` of the first entry; built by the loader.
-    std::unordered_map<std::string, std::size_t> plugin_index;
+    KeyIndex plugin_index;
 };
 
 struct Job {
@@ -274,8 +283,8 @@ struct Project {
     /// The environment `Environment.find` returns (the first with that name), or nullptr.
     const Environment* find_environment(std::string_view name) const;
 
-    std::unordered_map<std::string, std::size_t> plugin_index;       ///< "type\0name" -> first
-    std::unordered_map<std::string, std::size_t> environment_index;  ///< name -> first
+    KeyIndex plugin_index;       ///< "type\0name" -> first
+    KeyIndex environment_index;  ///< name -> first
 
     /// Built lazily by the resolver; not part of the model.
     mutable std::shared_ptr<const PreparedProject> prepared;

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
 
 #include <dataops/meltano/prepare.hpp>
 #include <dataops/meltano/values.hpp>
@@ -122,20 +123,34 @@ struct Ctx {
     std::shared_ptr<const EnvMap> inherited_env;  ///< ancestors' plugin-specific variables
     std::vector<std::optional<Result>> noexp;
     std::vector<std::optional<Result>> full;
+    /// The resolution's emptied memo vectors, which the next plugins' get() reuses: one
+    /// allocation fewer per plugin and environment.
+    std::vector<std::vector<std::optional<Result>>>* spare_memos = nullptr;
     Diagnostics diagnostics;
     std::set<std::string> reported;
 
     /// Frees the intermediate results once the plugin's settings are out and no child plugin
     /// can ask for them: without this, a resolution holds every plugin's results twice at its
-    /// end (a tenth of `env show`'s memory on a 2,000-plugin project).
+    /// end (a tenth of `env show`'s memory on a 2,000-plugin project). The memo vectors go back
+    /// to spare_memos, emptied.
     void release() {
-        std::vector<std::optional<Result>>().swap(noexp);
-        std::vector<std::optional<Result>>().swap(full);
+        recycle(noexp);
+        recycle(full);
         env_flat = FlatConfig();
         EnvList().swap(own_env_level);
         EnvList().swap(env_plugin_env);
         inherited_env.reset();
         reported.clear();
+    }
+    void recycle(std::vector<std::optional<Result>>& memo) {
+        if (memo.capacity() == 0) {
+            return;
+        }
+        memo.clear();
+        if (spare_memos != nullptr) {
+            spare_memos->push_back(std::move(memo));
+        }
+        std::vector<std::optional<Result>>().swap(memo);
     }
 };
 
@@ -796,7 +811,7 @@ bool json_has_reference(const Json& value) {
     if (!value.is_structured()) {
         return false;
     }
-    std::vector<const Json*> stack{&value};
+    boost::container::small_vector<const Json*, 16> stack{&value};
     while (!stack.empty()) {
         const Json* v = stack.back();
         stack.pop_back();
@@ -816,6 +831,10 @@ bool json_has_reference(const Json& value) {
 const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     auto& memo = expand ? c.full : c.noexp;
     if (memo.empty()) {
+        if (c.spare_memos != nullptr && !c.spare_memos->empty()) {
+            memo = std::move(c.spare_memos->back());
+            c.spare_memos->pop_back();
+        }
         memo.resize(c.size());
     }
     if (memo[idx]) {
@@ -839,35 +858,47 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     }
     if (expand && r.expandable) {
         r.expandable = false;
-        Json expanded = json_copy(r.value);
+        // Captures no more than std::function keeps without an allocation (16 bytes).
+        const auto lookup = [&c, is_extra](std::string_view name) {
+            const Shared& sh = *c.shared;
+            if (is_extra) {
+                if (auto v = non_extra_var(c, name)) {
+                    return VariableLookup{VariableLookup::Status::found, std::move(*v)};
+                }
+            }
+            if (const EnvVal* v = lookup_override(c, name, true)) {
+                return VariableLookup{VariableLookup::Status::found, python_str(v->value)};
+            }
+            if (sh.options->with_env) {
+                const std::string key(name);
+                if (auto it = sh.options->process_env.find(key);
+                    it != sh.options->process_env.end()) {
+                    return VariableLookup{VariableLookup::Status::found, it->second};
+                }
+                if (auto it = sh.options->dotenv.find(key); it != sh.options->dotenv.end()) {
+                    return VariableLookup{VariableLookup::Status::found, it->second};
+                }
+            }
+            if (keep_unexpanded(sh, name)) {
+                return VariableLookup{VariableLookup::Status::keep, {}};
+            }
+            return VariableLookup{};
+        };
         std::vector<std::string> missing;
-        const bool changed = expand_json(
-            expanded,
-            [&](std::string_view name) {
-                if (is_extra) {
-                    if (auto v = non_extra_var(c, name)) {
-                        return VariableLookup{VariableLookup::Status::found, std::move(*v)};
-                    }
-                }
-                if (const EnvVal* v = lookup_override(c, name, true)) {
-                    return VariableLookup{VariableLookup::Status::found, python_str(v->value)};
-                }
-                if (s.options->with_env) {
-                    const std::string key(name);
-                    if (auto it = s.options->process_env.find(key);
-                        it != s.options->process_env.end()) {
-                        return VariableLookup{VariableLookup::Status::found, it->second};
-                    }
-                    if (auto it = s.options->dotenv.find(key); it != s.options->dotenv.end()) {
-                        return VariableLookup{VariableLookup::Status::found, it->second};
-                    }
-                }
-                if (keep_unexpanded(s, name)) {
-                    return VariableLookup{VariableLookup::Status::keep, {}};
-                }
-                return VariableLookup{};
-            },
-            &missing);
+        Json expanded;
+        bool changed = false;
+        if (r.value.is_string()) {
+            // The common case, a string: expanded from the value itself, not from a copy.
+            const auto& text = r.value.get_ref<const std::string&>();
+            std::string out = expand_string(text, lookup, &missing);
+            changed = out != text;
+            if (changed) {
+                expanded = std::move(out);
+            }
+        } else {
+            expanded = json_copy(r.value);
+            changed = expand_json(expanded, lookup, &missing);
+        }
         for (const auto& m : missing) {
             record_undefined(s, m, *r.position, c.plugin->name, def.name);
         }
@@ -894,21 +925,45 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
 
     if (def.kind == SettingKind::object &&
         (r.source == Source::default_ || r.source == Source::inherited)) {
-        // Assemble the object from every defined `<name>.<key>` (and alias) setting.
-        Json object = Json::object();
+        // Assemble the object from every defined `<name>.<key>` (and alias) setting. Created
+        // on its first member: most object settings of most plugins have none.
+        Json object;
         Source object_source = r.source;
         const Position* object_pos = r.position;
-        std::vector<std::string> keys{def.name};
-        keys.insert(keys.end(), def.aliases.begin(), def.aliases.end());
-        for (std::size_t k = 0; k < keys.size(); ++k) {
-            const std::string prefix = keys[k] + ".";
+        const bool prepared_def = idx < c.pp->defs.size();
+        auto add_member = [&](const std::string& prefix, std::uint32_t m) {
+            const std::string nested = c.def(m)->name.substr(prefix.size());
+            if (object.contains(nested)) {
+                return;
+            }
+            const Result& nr = get(c, m, expand);
+            if (object.is_null()) {
+                object = Json::object();
+                if (prepared_def) {
+                    std::size_t members = 0;
+                    for (const auto& list : c.pp->sub_defs[idx]) {
+                        members += list.size();
+                    }
+                    object.get_ref<Json::object_t&>().reserve(members);
+                }
+            }
+            object[nested] = json_copy(nr.value);
+            if (static_cast<int>(nr.source) < static_cast<int>(object_source)) {
+                object_source = nr.source;
+                object_pos = nr.position;
+            }
+        };
+        for (std::size_t k = 0; k <= def.aliases.size(); ++k) {
+            const std::string prefix = (k == 0 ? def.name : def.aliases[k - 1]) + ".";
             // Definition order, as Meltano iterates: the prepared defs' matches (found once per
             // project), then this environment's orphans, which come after every prepared def.
-            std::vector<std::uint32_t> matches;
-            if (idx < c.pp->defs.size()) {
-                matches = c.pp->sub_defs[idx][k];
+            if (prepared_def) {
+                for (const std::uint32_t m : c.pp->sub_defs[idx][k]) {
+                    add_member(prefix, m);
+                }
             } else {
                 const auto& sorted = c.pp->sorted;
+                std::vector<std::uint32_t> matches;
                 auto it = std::lower_bound(sorted.begin(), sorted.end(), prefix,
                                            [&](std::uint32_t a, const std::string& p) {
                                                return c.pp->defs[a]->name < p;
@@ -919,23 +974,14 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
                     matches.push_back(*it);
                 }
                 std::sort(matches.begin(), matches.end());
+                for (const std::uint32_t m : matches) {
+                    add_member(prefix, m);
+                }
             }
             for (std::uint32_t o = static_cast<std::uint32_t>(c.pp->defs.size()); o < c.size();
                  ++o) {
                 if (c.def(o)->name.compare(0, prefix.size(), prefix) == 0) {
-                    matches.push_back(o);
-                }
-            }
-            for (std::uint32_t m : matches) {
-                const std::string nested = c.def(m)->name.substr(prefix.size());
-                if (object.contains(nested)) {
-                    continue;
-                }
-                const Result& nr = get(c, m, expand);
-                object[nested] = json_copy(nr.value);
-                if (static_cast<int>(nr.source) < static_cast<int>(object_source)) {
-                    object_source = nr.source;
-                    object_pos = nr.position;
+                    add_member(prefix, o);
                 }
             }
         }
@@ -1376,6 +1422,7 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
 
     // One context per plugin; parents are set up before their children.
     const std::size_t n = project.plugins.size();
+    std::vector<std::vector<std::optional<Result>>> spare_memos;
     std::vector<Ctx> ctxs(n);
     std::vector<char> built(n, 0);
     auto setup = [&](std::size_t i) {
@@ -1392,10 +1439,14 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         c.plugin = &project.plugins[i];
         c.parent = pp.parent >= 0 ? &ctxs[static_cast<std::size_t>(pp.parent)] : nullptr;
         c.orphan_store = &storage->orphans;
+        c.spare_memos = &spare_memos;
         if (shared.environment) {
             c.env_cfg = shared.environment->find_plugin(pp.meltano_type, pp.meltano_name);
         }
         if (c.env_cfg) {
+            // A block's keys and a nested key or two: no regrowth for the usual few.
+            const yaml::NodeRef& config = c.env_cfg->config;
+            c.env_flat.entries.reserve(2 * (config ? config.size() : 0) + c.env_cfg->extras.size());
             auto bad_key = [&](const yaml::NodeRef& k) {
                 add_diag(c, "key:" + std::string(k.text()),
                          plugin_diagnostic("non-string-key",
@@ -1456,8 +1507,9 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             c.diagnostics.push_back(d);
         }
     };
+    std::vector<std::size_t> chain;
     for (std::size_t start = 0; start < n; ++start) {
-        std::vector<std::size_t> chain;
+        chain.clear();
         std::size_t cur = start;
         while (!built[cur]) {
             chain.push_back(cur);

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
 
 #include <dataops/meltano/resolve.hpp>
 #include <dataops/meltano/values.hpp>
@@ -1004,7 +1005,8 @@ void Validator::check_config(const yaml::NodeRef& config, std::size_t index,
             end = dot;
         }
     };
-    std::vector<std::pair<yaml::NodeRef, std::string>> stack{{config, std::string()}};
+    boost::container::small_vector<std::pair<yaml::NodeRef, std::string>, 8> stack{
+        {config, std::string()}};
     while (!stack.empty()) {
         auto [node, prefix] = std::move(stack.back());
         stack.pop_back();
