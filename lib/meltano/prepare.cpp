@@ -1,6 +1,7 @@
 #include <dataops/meltano/prepare.hpp>
 
 #include <algorithm>
+#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -141,16 +142,30 @@ std::string dashes_to_underscores(std::string s) {
     return s;
 }
 
+/// The definitions' names, sorted (for std::binary_search).
+template <typename Definitions>
+std::vector<std::string_view> sorted_names(const Definitions& defs) {
+    std::vector<std::string_view> names;
+    names.reserve(defs.size());
+    for (const auto& d : defs) {
+        if constexpr (std::is_pointer_v<std::decay_t<decltype(d)>>) {
+            names.emplace_back(d->name);
+        } else {
+            names.emplace_back(d.name);
+        }
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 /// SettingDefinition.from_missing: a custom definition for every flat key not already named.
 void add_missing(std::vector<const SettingDefinition*>& defs, const FlatConfig& flat,
                  OwnedDefinitions& owned, bool custom, bool with_default) {
-    std::unordered_map<std::string_view, bool> names;
-    names.reserve(defs.size());
-    for (const auto* d : defs) {
-        names.emplace(d->name, true);
-    }
+    // Sorted names, not a hash map: a node per definition was some 20 allocations per plugin.
+    const std::vector<std::string_view> names = sorted_names(defs);
+    defs.reserve(defs.size() + flat.entries.size());
     for (const auto& e : flat.entries) {
-        if (names.count(e.key) != 0) {
+        if (std::binary_search(names.begin(), names.end(), std::string_view(e.key))) {
             continue;
         }
         SettingDefinition d;
@@ -272,6 +287,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         std::string base_name = pp.meltano_name;
         std::vector<std::pair<std::string, Json>> base_defaults;
         if (lock) {
+            base_all.reserve(lock->settings.size());
             for (const auto& s : lock->settings) {
                 base_all.push_back(&s);
             }
@@ -279,6 +295,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
             base_defaults = lock->extras;
             root_write_prefixes = {lock->name, lock->namespace_name.value_or("")};
         } else if (link.kind == PluginParent::Kind::custom && !link.cycle) {
+            base_all.reserve(plugin.settings.size());
             for (const auto& s : plugin.settings) {
                 base_all.push_back(&s);
             }
@@ -290,7 +307,9 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         for (const auto& [key, value] : base_defaults) {
             flatten_json_into(defaults, "_" + key, value, Position{lock ? lock->path : "", 0, 0});
         }
-        for (const auto& builtin : builtin_extras(pp.meltano_type, base_name)) {
+        const auto& builtins = builtin_extras(pp.meltano_type, base_name);
+        base_extra.reserve(builtins.size());
+        for (const auto& builtin : builtins) {
             auto found = std::find_if(base_defaults.begin(), base_defaults.end(),
                                       [&](const auto& kv) { return "_" + kv.first == builtin.name; });
             if (found != base_defaults.end() && !found->second.is_null()) {
@@ -305,12 +324,10 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
         add_missing(base_extra, defaults, pp.owned, false, true);
     }
     {
-        std::unordered_map<std::string_view, bool> own;
-        for (const auto& s : plugin.settings) {
-            own.emplace(s.name, true);
-        }
+        const std::vector<std::string_view> own = sorted_names(plugin.settings);
+        pp.all_settings.reserve(base_all.size() + plugin.settings.size());
         for (const auto* d : base_all) {
-            if (own.count(d->name) == 0) {
+            if (!std::binary_search(own.begin(), own.end(), std::string_view(d->name))) {
                 pp.all_settings.push_back(d);
             }
         }
@@ -346,6 +363,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
     add_missing(pp.all_settings, config_flat, pp.owned, true, false);
     pp.extra_settings = base_extra;
     add_missing(pp.extra_settings, extra_flat, pp.owned, true, false);
+    pp.defs.reserve(pp.all_settings.size() + pp.extra_settings.size());
     pp.defs = pp.all_settings;
     pp.defs.insert(pp.defs.end(), pp.extra_settings.begin(), pp.extra_settings.end());
 
@@ -369,9 +387,10 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
 
     {
         std::vector<std::string> read;
+        pp.by_name.reserve(pp.defs.size());
         for (std::size_t d = 0; d < pp.defs.size(); ++d) {
-            compute_read_names(pp, *pp.defs[d], read);
-            pp.env_names.add(read);
+            const std::size_t count = compute_read_names(pp, *pp.defs[d], read);
+            pp.env_names.add(std::span<const std::string>(read).first(count));
             pp.by_name.add(pp.defs[d]->name, static_cast<std::uint32_t>(d));
         }
         pp.by_name.finish();
@@ -387,6 +406,7 @@ void prepare_one(const Project& project, PreparedProject& prep, std::size_t i) {
     pp.yml_first.assign(pp.defs.size(), -1);
     pp.yml_conflict.assign(pp.defs.size(), -1);
     pp.read_hash_begin.reserve(pp.defs.size() + 1);
+    pp.read_hashes.reserve(pp.env_names.total());
     pp.sub_defs.resize(pp.defs.size());
     for (std::size_t d = 0; d < pp.defs.size(); ++d) {
         const SettingDefinition& def = *pp.defs[d];
@@ -505,28 +525,62 @@ Diagnostic plugin_diagnostic(std::string code, std::string message, const Positi
     return d;
 }
 
-void compute_read_names(const PreparedPlugin& pp, const SettingDefinition& def,
-                        std::vector<std::string>& read) {
+std::size_t compute_read_names(const PreparedPlugin& pp, const SettingDefinition& def,
+                               std::vector<std::string>& read) {
     // Same names, in the same first-occurrence order, as collecting every candidate and
-    // dropping repeats; built without the intermediate lists.
-    read.clear();
+    // dropping repeats; built without the intermediate lists. Every candidate is written into
+    // read[n] and kept (n advanced) unless it repeats one of read[0, n).
+    const std::size_t most = pp.read_prefix_vars.size() * (1 + def.aliases.size()) +
+                             (pp.shadowing ? def.env_aliases.size() : 0);
+    if (read.size() < most) {
+        read.resize(most);  // before any view of an element is taken
+    }
+    std::size_t n = 0;
+    std::unordered_set<std::string_view> seen;  // past 16 names (hostile alias lists)
+    const auto keep = [&] {
+        const std::string_view candidate = read[n];
+        if (n < 16) {
+            if (std::find(read.begin(), read.begin() + static_cast<std::ptrdiff_t>(n), candidate) !=
+                read.begin() + static_cast<std::ptrdiff_t>(n)) {
+                return;
+            }
+        } else {
+            if (seen.empty()) {
+                seen.insert(read.begin(), read.begin() + static_cast<std::ptrdiff_t>(n));
+            }
+            if (!seen.insert(candidate).second) {
+                return;
+            }
+        }
+        ++n;
+    };
+    const auto push_joined = [&](const std::string& prefix, std::string_view key,
+                                 std::string_view converted) {
+        std::string& out = read[n];
+        out.assign(prefix);
+        if (joined_with_separator(prefix, key)) {
+            out += '_';
+        }
+        out += converted;
+        keep();
+    };
     const std::string name = to_env_var("", def.name);
-    read.reserve(pp.read_prefix_vars.size() * (1 + def.aliases.size()) + def.env_aliases.size());
-    UniqueNames reads(read);
     for (const auto& p : pp.read_prefix_vars) {
-        reads.push(join_env_var(p, def.name, name));
+        push_joined(p, def.name, name);
     }
     for (const auto& alias : def.aliases) {
         const std::string converted = to_env_var("", alias);
         for (const auto& p : pp.read_prefix_vars) {
-            reads.push(join_env_var(p, alias, converted));
+            push_joined(p, alias, converted);
         }
     }
     if (pp.shadowing) {
         for (const auto& alias : def.env_aliases) {
-            reads.push(alias);
+            read[n].assign(alias);
+            keep();
         }
     }
+    return n;
 }
 
 /// The variables Meltano writes a setting to (ProjectPlugin.env_prefixes(for_writing=True)):

@@ -1496,9 +1496,9 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
             c.orphan_by_name.emplace(def->name, static_cast<std::uint32_t>(c.size()));
             c.orphan_defs.push_back(def);
             std::vector<std::string> read;
-            compute_read_names(pp, *def, read);
+            const std::size_t count = compute_read_names(pp, *def, read);
             NameLists& names = storage->names.emplace_back();
-            names.add(read);
+            names.add(std::span<const std::string>(read).first(count));
             names.finish();
             c.orphan_names.push_back(&names);
         }
