@@ -1210,7 +1210,11 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             }
             const std::size_t reported = c.diagnostics.size();
             const std::size_t undefined_before = undefined.size();
-            Result r = get(c, d, true);
+            // Moved out of the memo, not copied; reset, so that anything asking for it again
+            // works it out again rather than reading what the move left.
+            get(c, d, true);
+            Result r = std::move(*c.full[d]);
+            c.full[d].reset();
             if (c.diagnostics.size() != reported || undefined.size() != undefined_before ||
                 r.env_var_used) {
                 continue;
