@@ -1114,6 +1114,46 @@ environments: [{name: dev}]
     }
 }
 
+TEST_CASE("a setting with many aliases reads each of their variables once", "[meltano][resolve]") {
+    // Two prefixes (name and namespace differ) times the name and 13 aliases: past the 16 names
+    // below which repeats are found by scanning, and the last alias names a variable twice over.
+    std::string aliases;
+    for (int i = 1; i <= 12; ++i) {
+        aliases += fmt::format("{}alias_{}", i == 1 ? "" : ", ", i);
+    }
+    aliases += ", alias-12";
+    ProjectDir dir;
+    dir.write("meltano.yml", fmt::format(R"(version: 1
+plugins:
+  extractors:
+  - name: tap-m
+    namespace: other_ns
+    settings:
+    - {{name: key, aliases: [{}]}}
+)",
+                                         aliases));
+    auto project = dir.load();
+    const auto key_of = [](const Resolution& r) -> const ResolvedSetting& {
+        return setting(r, PluginType::extractors, "tap-m", "key");
+    };
+    SECTION("the last alias is read under either prefix, as one variable") {
+        for (const std::string var : {"TAP_M_ALIAS_12", "OTHER_NS_ALIAS_12", "OTHER_NS_ALIAS_7"}) {
+            INFO(var);
+            Resolution r = resolve_in(project, std::nullopt, with_env({{var, "v"}}));
+            CHECK(key_of(r).value == Json("v"));
+            CHECK(key_of(r).source == Source::env);
+            CHECK(key_of(r).env_var_used == std::optional<std::string_view>(var));
+            CHECK(plugin_of(r, PluginType::extractors, "tap-m").diagnostics.empty());
+        }
+    }
+    SECTION("two of its variables set to different values conflict") {
+        Resolution r = resolve_in(project, std::nullopt,
+                                  with_env({{"TAP_M_ALIAS_3", "a"}, {"OTHER_NS_ALIAS_11", "b"}}));
+        CHECK(has_code(plugin_of(r, PluginType::extractors, "tap-m").diagnostics,
+                       "conflicting-env-vars"));
+    }
+}
+
 TEST_CASE("observed Meltano behaviour of section 13 resolves the same", "[meltano][resolve]") {
     ProjectDir dir;
     dir.write("meltano.yml", R"(plugins:
