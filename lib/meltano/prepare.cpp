@@ -96,35 +96,43 @@ const std::vector<SettingDefinition>& builtin_extras(PluginType type, std::strin
     }
 }
 
-/// Appends names not already in `out`. A long `inherit_from` chain gives every setting one
+/// Whether a name repeats one already kept. A long `inherit_from` chain gives every setting one
 /// name per ancestor, so past a few names the check uses a set instead of a scan (which made
-/// preparing a 3,000-plugin chain cubic). `out` must have capacity for every name pushed: the
-/// set keeps views of its elements.
+/// preparing a 3,000-plugin chain cubic). The set keeps views of the kept names: they must not
+/// move while it is in use.
+class RepeatCheck {
+public:
+    /// True when `candidate` equals one of kept[0, n); otherwise `candidate`, which must be where
+    /// it stays from now on (kept[n]), is remembered.
+    bool repeats(std::string_view candidate, const std::string* kept, std::size_t n) {
+        if (n < 16) {
+            return std::find(kept, kept + n, candidate) != kept + n;
+        }
+        if (seen_.empty()) {
+            seen_.insert(kept, kept + n);
+        }
+        return !seen_.insert(candidate).second;
+    }
+
+private:
+    std::unordered_set<std::string_view> seen_;
+};
+
+/// Appends names not already in `out`. `out` must have capacity for every name pushed (see
+/// RepeatCheck).
 class UniqueNames {
 public:
     explicit UniqueNames(std::vector<std::string>& out) : out_(out) {}
     void push(std::string name) {
-        if (out_.size() < 16) {
-            if (std::find(out_.begin(), out_.end(), name) != out_.end()) {
-                return;
-            }
-        } else {
-            if (seen_.empty()) {
-                seen_.insert(out_.begin(), out_.end());
-            }
-            if (seen_.count(name) != 0) {
-                return;
-            }
-        }
         out_.push_back(std::move(name));
-        if (!seen_.empty()) {
-            seen_.insert(out_.back());
+        if (check_.repeats(out_.back(), out_.data(), out_.size() - 1)) {
+            out_.pop_back();
         }
     }
 
 private:
     std::vector<std::string>& out_;
-    std::unordered_set<std::string_view> seen_;
+    RepeatCheck check_;
 };
 
 std::vector<std::string> uniques(std::vector<std::string> in) {
@@ -536,23 +544,11 @@ std::size_t compute_read_names(const PreparedPlugin& pp, const SettingDefinition
         read.resize(most);  // before any view of an element is taken
     }
     std::size_t n = 0;
-    std::unordered_set<std::string_view> seen;  // past 16 names (hostile alias lists)
+    RepeatCheck check;
     const auto keep = [&] {
-        const std::string_view candidate = read[n];
-        if (n < 16) {
-            if (std::find(read.begin(), read.begin() + static_cast<std::ptrdiff_t>(n), candidate) !=
-                read.begin() + static_cast<std::ptrdiff_t>(n)) {
-                return;
-            }
-        } else {
-            if (seen.empty()) {
-                seen.insert(read.begin(), read.begin() + static_cast<std::ptrdiff_t>(n));
-            }
-            if (!seen.insert(candidate).second) {
-                return;
-            }
+        if (!check.repeats(read[n], read.data(), n)) {
+            ++n;
         }
-        ++n;
     };
     const auto push_joined = [&](const std::string& prefix, std::string_view key,
                                  std::string_view converted) {

@@ -30,15 +30,6 @@ namespace detail {
 
 using Json = nlohmann::ordered_json;
 
-/// Lets unordered maps keyed by std::string be searched with a string_view, without a copy.
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-template <typename T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
-
 /// A plugin's setting names -> def index, read once per environment for every key the
 /// environment configures. Flat: the hashes lie side by side and one name is compared. (A
 /// std::unordered_map this small scans its nodes comparing each key, two cache misses per

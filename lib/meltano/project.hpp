@@ -27,14 +27,19 @@
 
 namespace dataops::meltano {
 
-/// A name -> position index searched with a string_view: the resolver and the validator look a
-/// plugin up in every environment, and a key built as a std::string for each lookup was an
-/// allocation per plugin and environment ("extractors\0tap-..." is past the inline 15 bytes).
-struct KeyHash {
+/// Lets unordered maps keyed by std::string be searched with a string_view, without a copy.
+struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-using KeyIndex = std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>>;
+
+template <typename T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+/// A name -> position index searched with a string_view: the resolver and the validator look a
+/// plugin up in every environment, and a key built as a std::string for each lookup was an
+/// allocation per plugin and environment ("extractors\0tap-..." is past the inline 15 bytes).
+using KeyIndex = StringMap<std::size_t>;
 
 /// Meltano's plugin types, in Meltano's own order (the order plugins are listed in).
 /// `mappings` is internal: one entry per item of a mapper's `mappings:` list.
