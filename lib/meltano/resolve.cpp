@@ -885,20 +885,7 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
             return VariableLookup{};
         };
         std::vector<std::string> missing;
-        Json expanded;
-        bool changed = false;
-        if (r.value.is_string()) {
-            // The common case, a string: expanded from the value itself, not from a copy.
-            const auto& text = r.value.get_ref<const std::string&>();
-            std::string out = expand_string(text, lookup, &missing);
-            changed = out != text;
-            if (changed) {
-                expanded = std::move(out);
-            }
-        } else {
-            expanded = json_copy(r.value);
-            changed = expand_json(expanded, lookup, &missing);
-        }
+        std::optional<Json> expanded = expand_json(r.value, lookup, &missing);
         for (const auto& m : missing) {
             record_undefined(s, m, *r.position, c.plugin->name, def.name);
         }
@@ -913,13 +900,13 @@ const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
                                        c.plugin->name, s.options->environment));
             r.unexpanded = std::move(r.value);
             r.value = nullptr;
-        } else if (changed) {
+        } else if (expanded) {
             // A non-empty value that expands to nothing is None, with no fallback (#7189).
-            if (json_truthy(r.value) && !json_truthy(expanded)) {
-                expanded = nullptr;
+            if (json_truthy(r.value) && !json_truthy(*expanded)) {
+                *expanded = nullptr;
             }
             r.unexpanded = std::move(r.value);
-            r.value = std::move(expanded);
+            r.value = std::move(*expanded);
         }
     }
 
@@ -1184,9 +1171,9 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                 // of the plugin that writes the variable (its value could be the
                 // environment's).
                 bool qualifies = true;
-                Json probe = json_copy(*raw);
+                // Only the names asked for count: every reference is kept as written.
                 expand_json(
-                    probe,
+                    *raw,
                     [&](std::string_view name) {
                         const bool written =
                             extra && std::any_of(pp.defs.begin(), pp.defs.end(),

@@ -738,7 +738,11 @@ std::string expand_string(std::string_view text, const VariableResolver& resolve
     return out;
 }
 
-bool expand_json(Json& value, const VariableResolver& resolve, std::vector<std::string>* missing) {
+namespace {
+
+/// expand_json on a copy of its own: every string inside `value` expanded in place.
+bool expand_in_place(Json& value, const VariableResolver& resolve,
+                     std::vector<std::string>* missing) {
     bool changed = false;
     boost::container::small_vector<Json*, 16> stack{&value};
     while (!stack.empty()) {
@@ -763,6 +767,31 @@ bool expand_json(Json& value, const VariableResolver& resolve, std::vector<std::
         }
     }
     return changed;
+}
+
+}  // namespace
+
+std::optional<Json> expand_json(const Json& value, const VariableResolver& resolve,
+                                std::vector<std::string>* missing) {
+    if (value.is_string()) {
+        const auto& text = value.get_ref<const std::string&>();
+        if (!has_reference(text)) {
+            return std::nullopt;
+        }
+        std::string expanded = expand_string(text, resolve, missing);
+        if (expanded == text) {
+            return std::nullopt;
+        }
+        return Json(std::move(expanded));
+    }
+    if (!value.is_structured()) {
+        return std::nullopt;
+    }
+    Json copy = json_copy(value);
+    if (!expand_in_place(copy, resolve, missing)) {
+        return std::nullopt;
+    }
+    return copy;
 }
 
 std::string valid_utf8(std::string_view text) {

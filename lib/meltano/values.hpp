@@ -63,10 +63,12 @@ std::string expand_string(std::string_view text, const VariableResolver& resolve
 /// True when `text` contains something expand_string would replace.
 bool has_reference(std::string_view text);
 
-/// Expand every string inside a value (dict values and list items, never keys), iteratively.
-/// Returns true when something changed.
-bool expand_json(nlohmann::ordered_json& value, const VariableResolver& resolve,
-                 std::vector<std::string>* missing);
+/// `value` with every string inside it expanded (dict values and list items, never keys),
+/// iteratively; nullopt when that changes nothing. A string is expanded from itself, with no
+/// copy of the value unless it changes.
+std::optional<nlohmann::ordered_json> expand_json(const nlohmann::ordered_json& value,
+                                                  const VariableResolver& resolve,
+                                                  std::vector<std::string>* missing);
 
 /// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD: a
 /// file name may hold any bytes, and every output (JSON above all) needs UTF-8.
