@@ -259,6 +259,9 @@ struct Fixed {
     /// MELTANO_<TYPE>_* variables, and the result holds while no environment layer, which would
     /// come first, defines it.
     std::vector<std::string> references;
+    /// For an object assembled from `<name>.<key>` settings: those settings, each with a result
+    /// of its own here; the object's holds while all of theirs do.
+    std::vector<std::uint32_t> members;
     /// Valid only where the environment configures no key the plugin does not define (the
     /// environment's own settings): an extra's references are first looked for among the
     /// plugin's settings, and an object takes in the `<name>.<key>` ones.

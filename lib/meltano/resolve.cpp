@@ -424,7 +424,9 @@ bool fixed_applies(const Ctx& c, std::uint32_t idx) {
                         [&](const std::string& name) {
                             return find_in(c.env_plugin_env, name) != nullptr ||
                                    (c.env_level_env && find_in(*c.env_level_env, name) != nullptr);
-                        });
+                        }) &&
+           std::all_of(fixed.members.begin(), fixed.members.end(),
+                       [&](std::uint32_t m) { return fixed_applies(c, m); });
 }
 
 /// The stores, without expansion, object assembly or casting (AutoStoreManager.get).
@@ -830,21 +832,21 @@ bool json_has_reference(const Json& value) {
 
 const Result& get(Ctx& c, std::uint32_t idx, bool expand) {
     auto& memo = expand ? c.full : c.noexp;
+    if (!memo.empty() && memo[idx]) {
+        return *memo[idx];
+    }
+    // Fixed results are expanded and cast: a child plugin's unexpanded view of its parent's
+    // values is always worked out. A plugin whose results are all fixed never needs a memo.
+    if (expand && c.fixed && idx < c.fixed->size() && (c.plain[idx] != 0 || (*c.fixed)[idx]) &&
+        fixed_applies(c, idx)) {
+        return (*c.fixed)[idx]->result;
+    }
     if (memo.empty()) {
         if (c.spare_memos != nullptr && !c.spare_memos->empty()) {
             memo = std::move(c.spare_memos->back());
             c.spare_memos->pop_back();
         }
         memo.resize(c.size());
-    }
-    if (memo[idx]) {
-        return *memo[idx];
-    }
-    // Fixed results are expanded and cast: a child plugin's unexpanded view of its parent's
-    // values is always worked out.
-    if (expand && c.fixed && idx < c.fixed->size() && (c.plain[idx] != 0 || (*c.fixed)[idx]) &&
-        fixed_applies(c, idx)) {
-        return (*c.fixed)[idx]->result;
     }
     const Shared& s = *c.shared;
     const SettingDefinition& def = *c.def(idx);
@@ -1090,11 +1092,11 @@ std::vector<std::pair<std::string, std::string>> invocation_env(Ctx& c, const Re
 /// The shared results (Fixed) of every plugin. A setting qualifies when, leaving aside the env,
 /// dotenv and environment stores (which every resolution checks before using the result), its
 /// result depends on nothing an environment changes: the plugin inherits from no project plugin,
-/// the setting is not an object assembled from `<name>.<key>` settings, its name and aliases
-/// agree, and its value from meltano.yml or its default references only variables of the
-/// plugin's own (see Fixed::references). It is computed here as any resolution computes it,
-/// with no environment and none of the project's variables, and kept only when that reported
-/// nothing (a value that does not cast is reported by each resolution).
+/// an object assembled from `<name>.<key>` settings has shared results for all of them (see
+/// Fixed::members), its name and aliases agree, and its value from meltano.yml or its default
+/// references only variables of the plugin's own (see Fixed::references). It is computed here as
+/// any resolution computes it, with no environment and none of the project's variables, and kept
+/// only when that reported nothing (a value that does not cast is reported by each resolution).
 std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                                                   const PreparedProject& prep) {
     auto table = std::make_shared<FixedResults>();
@@ -1145,16 +1147,17 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
         c.plugin = &project.plugins[i];
         c.orphan_store = &no_orphans;
         c.plugin_env = &pp.plugin_env;
-        for (std::uint32_t d = 0; d < pp.defs.size(); ++d) {
+        // An object is assembled from its `<name>.<key>` settings (its members), which an
+        // environment may set: it qualifies only where its members do, and is tried after
+        // them. Its result then holds while every member's does (and the environment adds no
+        // settings of its own, see fixed_applies). A member that is itself such an object is
+        // not followed: that object is worked out in each resolution.
+        std::vector<std::uint32_t> objects;
+        auto fix = [&](std::uint32_t d, std::vector<std::uint32_t> members) {
             const SettingDefinition& def = *pp.defs[d];
-            // An object is assembled from its `<name>.<key>` settings, which an environment
-            // may set: only one with none of them qualifies (and only where the environment
-            // adds no settings of its own, see fixed_applies).
             const bool object = def.kind == SettingKind::object;
-            if (pp.yml_conflict[d] >= 0 ||
-                (object && std::any_of(pp.sub_defs[d].begin(), pp.sub_defs[d].end(),
-                                       [](const auto& keys) { return !keys.empty(); }))) {
-                continue;
+            if (pp.yml_conflict[d] >= 0) {
+                return;
             }
             const std::int32_t first = pp.yml_first[d];
             const Json* raw = nullptr;
@@ -1192,7 +1195,7 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                     },
                     nullptr);
                 if (!qualifies) {
-                    continue;
+                    return;
                 }
             }
             const std::size_t reported = c.diagnostics.size();
@@ -1204,14 +1207,40 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             c.full[d].reset();
             if (c.diagnostics.size() != reported || undefined.size() != undefined_before ||
                 r.env_var_used) {
-                continue;
+                return;
             }
             if (fixed.empty()) {
                 fixed.resize(pp.defs.size());
             }
             table->plain[table->def_base[i] + d] = references.empty() && !extra && !object &&
                                                    def.aliases.empty();
-            fixed[d] = Fixed{std::move(r), std::move(references), extra || object};
+            fixed[d] =
+                Fixed{std::move(r), std::move(references), std::move(members), extra || object};
+        };
+        for (std::uint32_t d = 0; d < pp.defs.size(); ++d) {
+            const bool has_members = pp.defs[d]->kind == SettingKind::object &&
+                                     std::any_of(pp.sub_defs[d].begin(), pp.sub_defs[d].end(),
+                                                 [](const auto& keys) { return !keys.empty(); });
+            if (has_members) {
+                objects.push_back(d);
+            } else {
+                fix(d, {});
+            }
+        }
+        for (const std::uint32_t d : objects) {
+            std::vector<std::uint32_t> members;
+            for (const auto& keys : pp.sub_defs[d]) {
+                members.insert(members.end(), keys.begin(), keys.end());
+            }
+            std::sort(members.begin(), members.end());
+            members.erase(std::unique(members.begin(), members.end()), members.end());
+            const bool members_fixed =
+                !fixed.empty() && std::all_of(members.begin(), members.end(), [&](std::uint32_t m) {
+                    return fixed[m] && fixed[m]->members.empty();
+                });
+            if (members_fixed) {
+                fix(d, std::move(members));
+            }
         }
     }
     return table;
@@ -1554,7 +1583,6 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         out.plugin = &plugin;
         out.prepared = prepared.get();
         out.index = i;
-        out.settings.reserve(c.size());
         // Each result's address: memoised results stay where they are, and a fixed result
         // (not memoised) is not looked for twice.
         results.resize(c.size());
@@ -1568,6 +1596,12 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         // the next plugin reuses.)
         const bool omit = fixed && !values && options.omit_shared_settings && options.on_plugin &&
                           !(options.keep_all_settings && options.keep_all_settings(i));
+        // Left out, the shared results need no room (often all of a plugin's).
+        out.settings.reserve(
+            !omit ? c.size()
+                  : static_cast<std::size_t>(std::count_if(
+                        c.full.begin(), c.full.end(),
+                        [](const std::optional<Result>& r) { return r.has_value(); })));
         shared_indices.clear();
         for (std::uint32_t d = 0; d < c.size(); ++d) {
             const bool own = !c.full.empty() && c.full[d].has_value();

@@ -1491,8 +1491,14 @@ plugins:
     - name: nsvar
       env: MELTANO_EXTRACTOR_NAMESPACE
     - name: host
+    - name: creds
+      kind: object
+    - name: creds.user
+    - name: creds.pass
     config:
       host: beta.example.com
+      creds:
+        pass: base-pass
   - name: tap-child
     inherit_from: tap-alpha
     config:
@@ -1528,6 +1534,8 @@ environments:
         config:
           nsvar: from-env
           orphan_key: 1
+          creds:
+            user: env-user
         metadata:
           s:
             k: v
@@ -1537,6 +1545,7 @@ environments:
   env:
     TAP_ALPHA_HOST: prod.example.com
     MELTANO_EXTRACTOR_NAMESPACE: prodns
+    TAP_BETA_CREDS_PASS: prod-pass
   config:
     plugins:
       extractors:
@@ -1601,6 +1610,16 @@ environments:
           Json("tap_alpha"));
     CHECK(setting(staging, PluginType::extractors, "tap-beta", "_metadata").value ==
           Json::parse(R"({"s": {"k": "v"}})"));
+    // An object assembled from its members is shared only where they all are.
+    CHECK(setting(staging, PluginType::extractors, "tap-beta", "creds").value ==
+          Json::parse(R"({"user": "env-user", "pass": "base-pass"})"));
+    options.environment = "prod";
+    CHECK(setting(resolve(project, options), PluginType::extractors, "tap-beta", "creds").value ==
+          Json::parse(R"({"user": null, "pass": "prod-pass"})"));
+    options.environment = "dev";
+    CHECK(setting(resolve(project, options), PluginType::extractors, "tap-beta", "creds").value ==
+          Json::parse(R"({"user": null, "pass": "base-pass"})"));
+    options.environment = "staging";
     options.values = false;
     const Resolution presence = resolve(project, options);
     CHECK(setting(presence, PluginType::extractors, "tap-alpha", "host").value == Json(true));
