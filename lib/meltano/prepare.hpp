@@ -254,14 +254,19 @@ struct Result {
 /// one instead of computing the same value again: most settings of most plugins, in each of a
 /// project's environments.
 struct Fixed {
+    struct Dependencies {
+        /// The variables its value references: each comes from the plugin's own `env:` or its
+        /// MELTANO_<TYPE>_* variables, and the result holds while no environment layer, which
+        /// would come first, defines it.
+        std::vector<std::string> references;
+        /// For an object assembled from `<name>.<key>` settings: those settings, each with a
+        /// result of its own here; the object's holds while all of theirs do.
+        std::vector<std::uint32_t> members;
+    };
     Result result;
-    /// The variables its value references: each comes from the plugin's own `env:` or its
-    /// MELTANO_<TYPE>_* variables, and the result holds while no environment layer, which would
-    /// come first, defines it.
-    std::vector<std::string> references;
-    /// For an object assembled from `<name>.<key>` settings: those settings, each with a result
-    /// of its own here; the object's holds while all of theirs do.
-    std::vector<std::uint32_t> members;
+    /// Null for the many results that depend on neither (one pointer rather than two vectors
+    /// in every entry: a 2,000-plugin project holds some 38,000 entries).
+    std::unique_ptr<const Dependencies> depends;
     /// Valid only where the environment configures no key the plugin does not define (the
     /// environment's own settings): an extra's references are first looked for among the
     /// plugin's settings, and an object takes in the `<name>.<key>` ones.

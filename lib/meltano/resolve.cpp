@@ -420,12 +420,17 @@ bool fixed_applies(const Ctx& c, std::uint32_t idx) {
     if (fixed.needs_no_orphans && !c.orphan_defs.empty()) {
         return false;
     }
-    return std::none_of(fixed.references.begin(), fixed.references.end(),
+    if (!fixed.depends) {
+        return true;
+    }
+    const auto& references = fixed.depends->references;
+    const auto& members = fixed.depends->members;
+    return std::none_of(references.begin(), references.end(),
                         [&](const std::string& name) {
                             return find_in(c.env_plugin_env, name) != nullptr ||
                                    (c.env_level_env && find_in(*c.env_level_env, name) != nullptr);
                         }) &&
-           std::all_of(fixed.members.begin(), fixed.members.end(),
+           std::all_of(members.begin(), members.end(),
                        [&](std::uint32_t m) { return fixed_applies(c, m); });
 }
 
@@ -1093,8 +1098,8 @@ std::vector<std::pair<std::string, std::string>> invocation_env(Ctx& c, const Re
 /// dotenv and environment stores (which every resolution checks before using the result), its
 /// result depends on nothing an environment changes: the plugin inherits from no project plugin,
 /// an object assembled from `<name>.<key>` settings has shared results for all of them (see
-/// Fixed::members), its name and aliases agree, and its value from meltano.yml or its default
-/// references only variables of the plugin's own (see Fixed::references). It is computed here as
+/// Fixed::Dependencies), its name and aliases agree, and its value from meltano.yml or its default
+/// references only variables of the plugin's own (see Fixed::Dependencies). It is computed here as
 /// any resolution computes it, with no environment and none of the project's variables, and kept
 /// only when that reported nothing (a value that does not cast is reported by each resolution).
 std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
@@ -1214,8 +1219,12 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             }
             table->plain[table->def_base[i] + d] = references.empty() && !extra && !object &&
                                                    def.aliases.empty();
-            fixed[d] =
-                Fixed{std::move(r), std::move(references), std::move(members), extra || object};
+            std::unique_ptr<const Fixed::Dependencies> depends;
+            if (!references.empty() || !members.empty()) {
+                depends = std::make_unique<const Fixed::Dependencies>(
+                    Fixed::Dependencies{std::move(references), std::move(members)});
+            }
+            fixed[d] = Fixed{std::move(r), std::move(depends), extra || object};
         };
         for (std::uint32_t d = 0; d < pp.defs.size(); ++d) {
             const bool has_members = pp.defs[d]->kind == SettingKind::object &&
@@ -1236,7 +1245,7 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             members.erase(std::unique(members.begin(), members.end()), members.end());
             const bool members_fixed =
                 !fixed.empty() && std::all_of(members.begin(), members.end(), [&](std::uint32_t m) {
-                    return fixed[m] && fixed[m]->members.empty();
+                    return fixed[m] && (!fixed[m]->depends || fixed[m]->depends->members.empty());
                 });
             if (members_fixed) {
                 fix(d, std::move(members));
