@@ -56,6 +56,13 @@ apt_test_packages="zsh bash-completion dpkg-dev"
 dnf_test_packages="zsh bash-completion"
 brew_test_packages="zsh bash-completion"
 
+# Optional: mimalloc, the allocator of validate and env (CMakeLists.txt, "Allocator"; the build
+# falls back to the C library's without it). Installed where the distribution packages it.
+mimalloc_installable() {
+    [ ! -f /usr/include/mimalloc.h ] && command -v apt-get >/dev/null 2>&1 &&
+        apt-cache show libmimalloc-dev >/dev/null 2>&1
+}
+
 have_all_dependencies() {
     command -v cmake >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 &&
     command -v pkg-config >/dev/null 2>&1 && command -v git >/dev/null 2>&1 &&
@@ -64,6 +71,7 @@ have_all_dependencies() {
     [ -f /usr/include/catch2/catch.hpp ] && [ -d /usr/include/fmt ] &&
     [ -f /usr/include/nlohmann/json.hpp ] &&
     command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
+    ! mimalloc_installable &&
     { [ "$mode" != test ] || have_test_dependencies; }
 }
 
@@ -95,16 +103,21 @@ install_dependencies() {
     if command -v apt-get >/dev/null 2>&1; then
         say "installing build dependencies with apt-get"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        if mimalloc_installable; then
+            apt_packages="$apt_packages libmimalloc-dev"
+        fi
         # shellcheck disable=SC2086
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $apt_packages >/dev/null
     elif command -v dnf >/dev/null 2>&1; then
         say "installing build dependencies with dnf"
         # shellcheck disable=SC2086
         as_root dnf install -y $dnf_packages
+        as_root dnf install -y mimalloc-devel || say "mimalloc is not available: validate and env use the C library's allocator"
     elif command -v brew >/dev/null 2>&1; then
         say "installing build dependencies with brew"
         # shellcheck disable=SC2086
         brew install $brew_packages
+        brew install mimalloc || say "mimalloc is not available: validate and env use the C library's allocator"
     else
         echo "error: no supported package manager found; install these packages by hand:" >&2
         echo "  $apt_packages" >&2
