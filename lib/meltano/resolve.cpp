@@ -1157,7 +1157,7 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
         // them. Its result then holds while every member's does (and the environment adds no
         // settings of its own, see fixed_applies). A member that is itself such an object is
         // not followed: that object is worked out in each resolution.
-        std::vector<std::uint32_t> objects;
+        std::vector<std::pair<std::uint32_t, std::vector<std::uint32_t>>> objects;
         auto fix = [&](std::uint32_t d, std::vector<std::uint32_t> members) {
             const SettingDefinition& def = *pp.defs[d];
             const bool object = def.kind == SettingKind::object;
@@ -1227,22 +1227,21 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             fixed[d] = Fixed{std::move(r), std::move(depends), extra || object};
         };
         for (std::uint32_t d = 0; d < pp.defs.size(); ++d) {
-            const bool has_members = pp.defs[d]->kind == SettingKind::object &&
-                                     std::any_of(pp.sub_defs[d].begin(), pp.sub_defs[d].end(),
-                                                 [](const auto& keys) { return !keys.empty(); });
-            if (has_members) {
-                objects.push_back(d);
-            } else {
-                fix(d, {});
-            }
-        }
-        for (const std::uint32_t d : objects) {
             std::vector<std::uint32_t> members;
-            for (const auto& keys : pp.sub_defs[d]) {
-                members.insert(members.end(), keys.begin(), keys.end());
+            if (pp.defs[d]->kind == SettingKind::object) {
+                for (const auto& keys : pp.sub_defs[d]) {
+                    members.insert(members.end(), keys.begin(), keys.end());
+                }
+            }
+            if (members.empty()) {
+                fix(d, {});
+                continue;
             }
             std::sort(members.begin(), members.end());
             members.erase(std::unique(members.begin(), members.end()), members.end());
+            objects.emplace_back(d, std::move(members));
+        }
+        for (auto& [d, members] : objects) {
             const bool members_fixed =
                 !fixed.empty() && std::all_of(members.begin(), members.end(), [&](std::uint32_t m) {
                     return fixed[m] && (!fixed[m]->depends || fixed[m]->depends->members.empty());
