@@ -406,12 +406,18 @@ bool in_environment_config(const Ctx& c, std::uint32_t idx) {
                        [&](const std::string& alias) { return c.env_flat.find(alias) != nullptr; });
 }
 
+/// Whether a def is plain (FixedResults::plain) and its shared result this resolution's: two
+/// bytes decide it, without reading the result or the definition.
+bool plain_applies(const Ctx& c, std::uint32_t idx) {
+    return c.plain != nullptr && idx < c.pp->defs.size() && c.plain[idx] != 0 &&
+           c.marks[idx] == 0 && (c.env_named.empty() || c.env_named[idx] == 0);
+}
+
 /// Whether the prepared plugin's fixed result of a def (which must exist) is this
 /// resolution's: nothing the fixed result left out applies here.
 bool fixed_applies(const Ctx& c, std::uint32_t idx) {
     if (c.plain[idx] != 0) {
-        // Decided by the marks alone, reading neither the result nor the definition.
-        return c.marks[idx] == 0 && (c.env_named.empty() || c.env_named[idx] == 0);
+        return plain_applies(c, idx);
     }
     const Fixed& fixed = *(*c.fixed)[idx];
     if (any_variable_defined(c, idx) || in_environment_config(c, idx)) {
@@ -1173,7 +1179,8 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             }
             const bool extra = !def.name.empty() && def.name.front() == '_';
             std::vector<std::string> references;
-            if (json_has_reference(*raw)) {
+            const bool referencing = json_has_reference(*raw);
+            if (referencing) {
                 // Only references the plugin itself answers, the same in every environment:
                 // its `env:` and its MELTANO_<TYPE>_* variables, and for an extra no setting
                 // of the plugin that writes the variable (its value could be the
@@ -1217,14 +1224,17 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
             if (fixed.empty()) {
                 fixed.resize(pp.defs.size());
             }
-            table->plain[table->def_base[i] + d] = references.empty() && !extra && !object &&
-                                                   def.aliases.empty();
+            // Only an extra's references are looked for among the settings (orphans
+            // included): one without any is as plain as any other setting.
+            const bool orphans_matter = object || (extra && referencing);
+            table->plain[table->def_base[i] + d] =
+                references.empty() && !orphans_matter && def.aliases.empty();
             std::unique_ptr<const Fixed::Dependencies> depends;
             if (!references.empty() || !members.empty()) {
                 depends = std::make_unique<const Fixed::Dependencies>(
                     Fixed::Dependencies{std::move(references), std::move(members)});
             }
-            fixed[d] = Fixed{std::move(r), std::move(depends), extra || object};
+            fixed[d] = Fixed{std::move(r), std::move(depends), orphans_matter};
         };
         for (std::uint32_t d = 0; d < pp.defs.size(); ++d) {
             std::vector<std::uint32_t> members;
@@ -1591,19 +1601,21 @@ Resolution resolve(std::shared_ptr<const Project> project_ptr, const ResolveOpti
         out.plugin = &plugin;
         out.prepared = prepared.get();
         out.index = i;
-        // Each result's address: memoised results stay where they are, and a fixed result
-        // (not memoised) is not looked for twice.
-        results.resize(c.size());
-        for (std::uint32_t d = 0; d < c.size(); ++d) {
-            results[d] = &get(c, d, true);
-        }
-        // Every result of this plugin is final now: move them out rather than copy, except the
-        // fixed ones, which every environment shares (copied only when values are asked for).
         const bool values = options.values || options.invocation_env;
         // (Only for a caller that takes each plugin as it comes: shared_settings views a buffer
         // the next plugin reuses.)
         const bool omit = fixed && !values && options.omit_shared_settings && options.on_plugin &&
                           !(options.keep_all_settings && options.keep_all_settings(i));
+        // Each result's address: memoised results stay where they are, and a fixed result
+        // (not memoised) is not looked for twice. A plain def whose shared result holds is
+        // left out unread when shared results are (most defs of most plugins): its get()
+        // would return that result and compute nothing else.
+        results.resize(c.size());
+        for (std::uint32_t d = 0; d < c.size(); ++d) {
+            results[d] = omit && plain_applies(c, d) ? nullptr : &get(c, d, true);
+        }
+        // Every result of this plugin is final now: move them out rather than copy, except the
+        // fixed ones, which every environment shares (copied only when values are asked for).
         // Left out, the shared results need no room (often all of a plugin's).
         out.settings.reserve(
             !omit ? c.size()

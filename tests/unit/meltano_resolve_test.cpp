@@ -1539,6 +1539,7 @@ environments:
         metadata:
           s:
             k: v
+        select: [env.stream]
         env:
           MELTANO_EXTRACTOR_NAMESPACE: envns
 - name: prod
@@ -1546,6 +1547,7 @@ environments:
     TAP_ALPHA_HOST: prod.example.com
     MELTANO_EXTRACTOR_NAMESPACE: prodns
     TAP_BETA_CREDS_PASS: prod-pass
+    TAP_ALPHA__SELECT: '["p.q"]'
   config:
     plugins:
       extractors:
@@ -1610,12 +1612,21 @@ environments:
           Json("tap_alpha"));
     CHECK(setting(staging, PluginType::extractors, "tap-beta", "_metadata").value ==
           Json::parse(R"({"s": {"k": "v"}})"));
+    // An extra without references is shared unless the environment configures it or sets
+    // one of its variables.
+    CHECK(setting(staging, PluginType::extractors, "tap-beta", "_select").value ==
+          Json::parse(R"(["env.stream"])"));
+    CHECK(setting(staging, PluginType::extractors, "tap-alpha", "_select").value ==
+          Json::parse(R"(["a.b"])"));
     // An object assembled from its members is shared only where they all are.
     CHECK(setting(staging, PluginType::extractors, "tap-beta", "creds").value ==
           Json::parse(R"({"user": "env-user", "pass": "base-pass"})"));
     options.environment = "prod";
-    CHECK(setting(resolve(project, options), PluginType::extractors, "tap-beta", "creds").value ==
+    const Resolution prod = resolve(project, options);
+    CHECK(setting(prod, PluginType::extractors, "tap-beta", "creds").value ==
           Json::parse(R"({"user": null, "pass": "prod-pass"})"));
+    CHECK(setting(prod, PluginType::extractors, "tap-alpha", "_select").value ==
+          Json::parse(R"(["p.q"])"));
     options.environment = "dev";
     CHECK(setting(resolve(project, options), PluginType::extractors, "tap-beta", "creds").value ==
           Json::parse(R"({"user": null, "pass": "base-pass"})"));
