@@ -169,6 +169,9 @@ std::vector<std::string_view> sorted_names(const Definitions& defs) {
 /// SettingDefinition.from_missing: a custom definition for every flat key not already named.
 void add_missing(std::vector<const SettingDefinition*>& defs, const FlatConfig& flat,
                  OwnedDefinitions& owned, bool custom, bool with_default) {
+    if (flat.entries.empty()) {
+        return;  // (a plugin with no lock file has no defaults: most of them)
+    }
     // Sorted names, not a hash map: a node per definition was some 20 allocations per plugin.
     const std::vector<std::string_view> names = sorted_names(defs);
     defs.reserve(defs.size() + flat.entries.size());
