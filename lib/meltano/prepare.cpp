@@ -604,15 +604,24 @@ std::vector<std::string> compute_write_names(const std::vector<std::string>& pre
     return write;
 }
 
-bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefinition& def,
-                 std::string_view name) {
+namespace {
+
+/// The setting's own `env:` or one of its written env aliases is `name`.
+bool writes_name_itself(const SettingDefinition& def, std::string_view name) {
     if (def.env && *def.env == name) {
         return true;
     }
-    for (const auto& alias : def.env_aliases) {
-        if (alias == name && written_alias(alias)) {
-            return true;
-        }
+    return std::any_of(
+        def.env_aliases.begin(), def.env_aliases.end(),
+        [&](const std::string& alias) { return alias == name && written_alias(alias); });
+}
+
+}  // namespace
+
+bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefinition& def,
+                 std::string_view name) {
+    if (writes_name_itself(def, name)) {
+        return true;
     }
     // join_env_var(p, def.name, converted) == name, without building anything.
     return std::any_of(prefix_vars.begin(), prefix_vars.end(), [&](const std::string& p) {
@@ -621,6 +630,22 @@ bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefin
                (sep == 0 || name[p.size()] == '_') &&
                is_env_var_of(name.substr(p.size() + sep), def.name);
     });
+}
+
+NameWriters::NameWriters(const std::vector<std::string>& prefix_vars, std::string_view name)
+    : prefix_vars_(prefix_vars), name_(name) {
+    // A prefix that writes_name can match: the name is the prefix, or the prefix and '_' start
+    // it (an empty prefix, or a setting without a name, joins without the '_'; then the rest
+    // must still convert from the setting's name, which an empty rest does only for the prefix
+    // itself).
+    by_prefix_ = std::any_of(prefix_vars.begin(), prefix_vars.end(), [&](const std::string& p) {
+        return name.starts_with(p) &&
+               (p.empty() || name.size() == p.size() || name[p.size()] == '_');
+    });
+}
+
+bool NameWriters::writes(const SettingDefinition& def) const {
+    return by_prefix_ ? writes_name(prefix_vars_, def, name_) : writes_name_itself(def, name_);
 }
 
 std::shared_ptr<const PreparedProject> prepare(const Project& project) {

@@ -447,6 +447,22 @@ std::vector<std::string> compute_write_names(const std::vector<std::string>& pre
 bool writes_name(const std::vector<std::string>& prefix_vars, const SettingDefinition& def,
                  std::string_view name);
 
+/// writes_name(prefix_vars, def, name) for one name and many settings (an extra's `$VAR` is
+/// looked for among all of its plugin's settings): whether the name starts with a prefix at
+/// all is worked out once. It rarely does (`$MELTANO_EXTRACTOR_NAMESPACE`, the default of every
+/// extractor's `_load_schema`, starts with none of the extractor's), and then only a setting's
+/// own `env:` and env aliases can write it.
+class NameWriters {
+public:
+    NameWriters(const std::vector<std::string>& prefix_vars, std::string_view name);
+    bool writes(const SettingDefinition& def) const;
+
+private:
+    const std::vector<std::string>& prefix_vars_;
+    std::string_view name_;
+    bool by_prefix_ = false;
+};
+
 /// A configuration key as a message names it: a null key (`null:`, `~:`) has no text of its own.
 std::string_view key_words(const yaml::NodeRef& key);
 

@@ -631,12 +631,13 @@ std::string stringify(const SettingDefinition& def, const Json& value) {
 /// One variable of the plugin's non-extra settings as Meltano's as_env(extras=False) writes it
 /// (the last non-null setting writing that name wins), for expanding extras.
 std::optional<std::string> non_extra_var(Ctx& c, std::string_view name) {
+    const NameWriters writers(c.write_prefixes(), name);
     for (std::size_t i = c.size(); i-- > 0;) {
         const SettingDefinition& def = *c.def(i);
         if (!def.name.empty() && def.name.front() == '_') {
             continue;
         }
-        if (!writes_name(c.write_prefixes(), def, name)) {
+        if (!writers.writes(def)) {
             continue;
         }
         const Result& r = get(c, static_cast<std::uint32_t>(i), true);
@@ -1190,13 +1191,15 @@ std::shared_ptr<const FixedResults> compute_fixed(const Project& project,
                 expand_json(
                     *raw,
                     [&](std::string_view name) {
-                        const bool written =
-                            extra && std::any_of(pp.defs.begin(), pp.defs.end(),
-                                                 [&](const SettingDefinition* other) {
-                                                     return !other->name.starts_with('_') &&
-                                                            writes_name(c.write_prefixes(),
-                                                                        *other, name);
-                                                 });
+                        bool written = false;
+                        if (extra) {
+                            const NameWriters writers(c.write_prefixes(), name);
+                            written = std::any_of(pp.defs.begin(), pp.defs.end(),
+                                                  [&](const SettingDefinition* other) {
+                                                      return !other->name.starts_with('_') &&
+                                                             writers.writes(*other);
+                                                  });
+                        }
                         if (!written && (find_in(pp.plugin_env, name) != nullptr ||
                                          find_in(pp.info_env, name) != nullptr)) {
                             references.emplace_back(name);

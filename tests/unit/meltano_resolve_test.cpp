@@ -4,10 +4,11 @@
 #include <fstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <dataops/git/file_source.hpp>
+#include <dataops/meltano/prepare.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
-#include <fmt/format.h>
 
 #include "support/fixtures.hpp"
 #include "support/project_dir.hpp"
@@ -1659,4 +1660,58 @@ TEST_CASE("a parent nothing defines is a warning, a parent of another type an er
     REQUIRE(wrong_type.size() == 1);
     CHECK(wrong_type[0].code == "inherit-from-missing");
     CHECK(wrong_type[0].severity == Severity::error);
+}
+
+TEST_CASE("the writers of one variable among many settings are writes_name's", "[resolve]") {
+    // An extra's `$VAR` is first a variable one of the plugin's settings writes: NameWriters
+    // decides the prefixes once for all of them, and must agree with writes_name everywhere.
+    using dataops::meltano::detail::NameWriters;
+    using dataops::meltano::detail::writes_name;
+    std::vector<SettingDefinition> defs(6);
+    defs[0].name = "host";
+    defs[1].name = "";
+    defs[2].name = "host";
+    defs[2].env = "CUSTOM_HOST";
+    defs[3].name = "a.b-c";
+    defs[4].name = "port";
+    defs[4].env_aliases = {"ALIAS_PORT", "!NEG_PORT"};
+    defs[5].name = "_select";
+    const std::vector<std::vector<std::string>> prefix_lists{
+        {"TAP_X", "MELTANO_EXTRACT"}, {"", "TAP_X"}, {"TAP_X"}, {}};
+    const std::vector<std::string> names{"TAP_X_HOST",
+                                         "TAP_X",
+                                         "TAP_XHOST",
+                                         "MELTANO_EXTRACTOR_NAMESPACE",
+                                         "MELTANO_EXTRACT_HOST",
+                                         "HOST",
+                                         "",
+                                         "CUSTOM_HOST",
+                                         "ALIAS_PORT",
+                                         "NEG_PORT",
+                                         "!NEG_PORT",
+                                         "TAP_X_A_B_C",
+                                         "A_B_C",
+                                         "TAP_X__SELECT"};
+    std::size_t written = 0;
+    for (const auto& prefixes : prefix_lists) {
+        for (const auto& name : names) {
+            const NameWriters writers(prefixes, name);
+            for (const auto& def : defs) {
+                INFO("prefixes " << prefixes.size() << ", name '" << name << "', setting '"
+                                 << def.name << "'");
+                const bool expected = writes_name(prefixes, def, name);
+                CHECK(writers.writes(def) == expected);
+                written += expected ? 1 : 0;
+            }
+        }
+    }
+    // Written through a prefix, by the setting's own name and by an alias, and not otherwise.
+    CHECK(writes_name(prefix_lists[0], defs[0], "TAP_X_HOST"));
+    CHECK(writes_name(prefix_lists[0], defs[0], "MELTANO_EXTRACT_HOST"));
+    CHECK(writes_name(prefix_lists[1], defs[0], "HOST"));
+    CHECK(writes_name(prefix_lists[3], defs[2], "CUSTOM_HOST"));
+    CHECK(writes_name(prefix_lists[3], defs[4], "ALIAS_PORT"));
+    CHECK_FALSE(writes_name(prefix_lists[0], defs[4], "!NEG_PORT"));
+    CHECK_FALSE(writes_name(prefix_lists[0], defs[0], "MELTANO_EXTRACTOR_NAMESPACE"));
+    CHECK(written > 10);
 }
