@@ -4,11 +4,11 @@
 #include <fstream>
 #include <string>
 
-#include <fmt/format.h>
 #include <dataops/git/file_source.hpp>
 #include <dataops/meltano/prepare.hpp>
 #include <dataops/meltano/project.hpp>
 #include <dataops/meltano/resolve.hpp>
+#include <fmt/format.h>
 
 #include "support/fixtures.hpp"
 #include "support/project_dir.hpp"
