@@ -6,7 +6,7 @@
 cmake_minimum_required(VERSION 3.18)
 set(ENV{MIMALLOC_VERBOSE} 1)
 set(failures "")
-foreach(name git-dataops-hooks git-dataops-validate git-dataops-env)
+foreach(name git-dataops-hooks ${MIMALLOC_BINARIES})
   execute_process(COMMAND ${BIN_DIR}/${name} -h RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     string(APPEND failures "${name} -h exited with ${rc}\n")
